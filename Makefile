@@ -1,0 +1,54 @@
+# Every target sets itself up first: on a fresh machine `make demo` or `make test` is enough.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYSPARK_PYTHON := $(abspath $(PY))
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PIPELINES_CONF_DIR ?= $(abspath conf)
+WAREHOUSE ?= warehouse
+
+.PHONY: help setup demo test test-slow test-cluster bench bench-skew bench-quality lint \
+        notebook package cluster-start cluster-stop clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m pipelines.core.session --warm   # resolve the Delta JARs from Maven Central once
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv, install pinned dependencies, fetch the Delta JARs
+
+demo: setup  ## generate demo data and run the nightly pipeline for three dates
+	WAREHOUSE=$(WAREHOUSE) bash scripts/demo.sh
+
+test: setup  ## the default test suite (unit + integration on real Spark and Delta)
+	$(PY) -m pytest -q
+
+test-slow: setup  ## fault injection and long property suites
+	$(PY) -m pytest -q -m slow -p no:cacheprovider
+
+test-cluster: setup  ## submit the reference pipeline to a local standalone cluster
+	$(PY) -m pytest -q -m cluster -p no:cacheprovider
+
+bench: setup  ## framework vs hand-written PySpark on the reference pipeline
+	$(PY) benchmarks/bench_pipeline.py
+
+bench-skew: setup  ## salted vs Spark defaults vs AQE off on skewed data
+	$(PY) benchmarks/bench_skew.py
+
+bench-quality: setup  ## cost of ten expectations vs the stage itself
+	$(PY) benchmarks/bench_quality.py
+
+lint: setup  ## ruff
+	$(VENV)/bin/ruff check pipelines transforms schemas tests benchmarks
+
+package: setup  ## build the --py-files zip, conf and spark-submit flags into dist/
+	$(VENV)/bin/pipelines package --out dist
+
+clean:  ## remove the demo warehouse and build outputs
+	rm -rf $(WAREHOUSE) dist build

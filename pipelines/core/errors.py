@@ -1,0 +1,134 @@
+"""One exception hierarchy for the whole framework.
+
+Every error carries an ``exit_code`` (the CLI's contract, documented in the README) and
+structured fields (``pipeline``, ``stage``, ``column``, ``file``, ...) that tests assert on.
+``str(error)`` is always a single line that names where the problem is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ExitCode",
+    "PipelineError",
+    "ConfigError",
+    "DefinitionError",
+    "UsageError",
+    "QualityError",
+    "LockHeldError",
+    "InputDataError",
+    "PublishError",
+    "ResumeConflictError",
+]
+
+
+class ExitCode:
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    QUALITY = 3
+    LOCKED = 4
+    INPUT = 5
+
+
+class PipelineError(Exception):
+    """Root of every error the framework raises on purpose."""
+
+    exit_code: int = ExitCode.FAILURE
+    kind: str = "failure"
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        self.message = " ".join(str(message).split())  # always one line
+        self.fields: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+        for key, value in fields.items():
+            setattr(self, key, value)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            f"{k}={self.fields[k]}"
+            for k in ("pipeline", "stage", "sink", "source", "column", "file", "key")
+            if k in self.fields
+        )
+        return f"{self.message} [{where}]" if where else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": type(self).__name__,
+            "kind": self.kind,
+            "exit_code": self.exit_code,
+            "message": self.message,
+            **{k: _jsonable(v) for k, v in self.fields.items()},
+        }
+
+    def __getattr__(self, name: str) -> Any:  # absent optional fields read as None
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+class UsageError(PipelineError):
+    """Bad command line: unknown pipeline, invalid date, bad flag value."""
+
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class ConfigError(PipelineError):
+    """A configuration file or override is invalid."""
+
+    exit_code = ExitCode.USAGE
+    kind = "config"
+
+
+class DefinitionError(PipelineError):
+    """A pipeline definition is invalid (found at plan time, before any job runs)."""
+
+    exit_code = ExitCode.USAGE
+    kind = "definition"
+
+
+class ResumeConflictError(PipelineError):
+    """A resumed run found that its inputs or code changed since the failed attempt."""
+
+    exit_code = ExitCode.USAGE
+    kind = "resume-conflict"
+
+
+class QualityError(PipelineError):
+    """A blocking data-quality expectation failed; nothing was published."""
+
+    exit_code = ExitCode.QUALITY
+    kind = "quality"
+
+
+class LockHeldError(PipelineError):
+    """Another run of the same pipeline holds the lock."""
+
+    exit_code = ExitCode.LOCKED
+    kind = "locked"
+
+
+class InputDataError(PipelineError):
+    """Input data for the run is missing or unreadable (malformed, wrong type)."""
+
+    exit_code = ExitCode.INPUT
+    kind = "input"
+
+
+class PublishError(PipelineError):
+    """Writing a sink failed (the table is left as it was)."""
+
+    exit_code = ExitCode.FAILURE
+    kind = "publish"

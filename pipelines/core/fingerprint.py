@@ -1,0 +1,65 @@
+"""Fingerprints of code, configuration and file inputs: what a resumed run must not mix."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import sys
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from pipelines.core.settings import Settings
+from pipelines.core.spec import Map, Pipeline
+
+__all__ = ["code_hash", "config_hash", "files_fingerprint"]
+
+_IGNORED_SETTINGS = ("env", "log_level", "retries", "lock_dir", "secrets", "timezone")
+
+
+def _file_of(obj: Any) -> str | None:
+    try:
+        return inspect.getsourcefile(obj)
+    except TypeError:
+        return None
+
+
+def code_hash(pipeline: Pipeline) -> str:
+    """Hash of the pipeline module and of every module its stage functions live in."""
+    files = set()
+    module = sys.modules.get(pipeline.module)
+    if module is not None and _file_of(module):
+        files.add(_file_of(module))
+    for stage in pipeline.stages:
+        if isinstance(stage, Map) and _file_of(stage.fn):
+            files.add(_file_of(stage.fn))
+    digest = hashlib.sha256()
+    for path in sorted(f for f in files if f):
+        digest.update(path.rsplit("/", 1)[-1].encode())
+        with open(path, "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()[:16]
+
+
+def config_hash(settings: Settings) -> str:
+    data = settings.fingerprint_data()
+    for key in _IGNORED_SETTINGS:
+        data.pop(key, None)
+    data.get("spark", {}).pop("master", None)
+    data.get("spark", {}).pop("app_name", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def files_fingerprint(spark: SparkSession, path: str) -> str:
+    """Names, sizes and modification times of every file under ``path`` (driver-side)."""
+    jvm: Any = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    entries = []
+    it = fs.listFiles(hpath, True)
+    while it.hasNext():
+        status = it.next()
+        entries.append(f"{status.getPath().toString()}|{status.getLen()}|"
+                       f"{status.getModificationTime()}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]

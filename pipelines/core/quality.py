@@ -1,0 +1,237 @@
+"""Evaluating expectations without a pass over the data per expectation.
+
+Scan-type expectations (nulls, sets, ranges, regex, mean/min/max, row count) become aggregate
+expressions observed while the stage's output is being materialized (``DataFrame.observe``):
+no extra Spark job. Uniqueness needs a shuffle: one job per uniqueness check over the
+materialized output. Rows failing a ``drop`` expectation are flagged in the same pass, then
+split off to quarantine. Results are reported through Great Expectations' result objects by
+:mod:`pipelines.core.ge_adapter`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Observation
+from pyspark.sql import functions as F
+
+from pipelines.core.expectations import Expectation
+from pipelines.core.settings import QualitySettings
+
+__all__ = ["CheckResult", "StageQuality", "QualityGate", "FLAGS"]
+
+FLAGS = "__failed_checks"
+_ROWS = "__rows"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    stage: str
+    expectation: str
+    ge_type: str
+    severity: str
+    success: bool
+    evaluated_rows: int
+    failing_rows: int
+    observed_value: Any = None
+    samples: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    escalated: bool = False  # a drop check that removed too many rows
+
+    @property
+    def blocking(self) -> bool:
+        return not self.success and (self.severity == "fail" or self.escalated)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "expectation": self.expectation, "ge_type": self.ge_type,
+                "severity": self.severity, "success": self.success,
+                "evaluated_rows": self.evaluated_rows, "failing_rows": self.failing_rows,
+                "observed_value": _plain(self.observed_value),
+                "samples": [_plain(s) for s in self.samples], "blocking": self.blocking}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+@dataclass
+class StageQuality:
+    stage: str
+    results: list[CheckResult]
+    rows: int = 0
+    dropped_rows: int = 0
+
+    @property
+    def blocking(self) -> list[CheckResult]:
+        return [r for r in self.results if r.blocking]
+
+
+def _violates(check: Expectation) -> Column | None:
+    """True where a row fails a row-level expectation (nulls pass all but not_null, as in GE)."""
+    c = F.col(check.column) if check.column else None
+    if check.kind == "not_null":
+        return c.isNull()
+    if check.kind == "in_set":
+        return c.isNotNull() & ~c.isin(list(check.args["values"]))
+    if check.kind == "between":
+        lo, hi = check.args.get("min_value"), check.args.get("max_value")
+        cond = F.lit(False)
+        if lo is not None:
+            cond = cond | (c < F.lit(lo))
+        if hi is not None:
+            cond = cond | (c > F.lit(hi))
+        return c.isNotNull() & cond
+    if check.kind == "regex":
+        return c.isNotNull() & ~c.cast("string").rlike(check.args["regex"])
+    return None
+
+
+class QualityGate:
+    """The checks of one stage: prepare the frame, then evaluate after it is materialized."""
+
+    def __init__(self, stage: str, checks: Sequence[Expectation], settings: QualitySettings,
+                 ) -> None:
+        self.stage = stage
+        self.checks = [c for c in checks if c.kind != "suite"]
+        self.suites = [c for c in checks if c.kind == "suite"]
+        self.settings = settings
+        self.observation: Observation | None = None
+        self._drop = [c for c in self.checks if c.severity == "drop"]
+
+    @property
+    def drops_rows(self) -> bool:
+        return bool(self._drop)
+
+    def _metrics(self) -> list[Column]:
+        exprs: list[Column] = [F.count(F.lit(1)).alias(_ROWS)]
+        if self._drop:
+            exprs.append(F.sum(F.when(F.size(FLAGS) > 0, 1).otherwise(0)).alias("__dropped"))
+        for i, check in enumerate(self.checks):
+            violated = _violates(check)
+            if violated is not None:
+                exprs.append(F.sum(F.when(violated, 1).otherwise(0)).alias(f"f{i}"))
+                if check.kind != "not_null":
+                    picked = F.when(violated, F.col(check.column))
+                    exprs += [F.min(picked).alias(f"lo{i}"), F.max(picked).alias(f"hi{i}")]
+            elif check.kind in ("mean_between", "min_between", "max_between"):
+                fn = {"mean_between": F.avg, "min_between": F.min, "max_between": F.max}[check.kind]
+                exprs.append(fn(F.col(check.column)).alias(f"v{i}"))
+        return exprs
+
+    def prepare(self, df: DataFrame) -> DataFrame:
+        """Attach the observed metrics (and the drop flags) to the frame to be materialized."""
+        if self._drop:
+            flags = [F.when(_violates(c), F.lit(c.name)) for c in self._drop]
+            df = df.withColumn(FLAGS, F.filter(F.array(*flags), lambda x: x.isNotNull()))
+        self.observation = Observation(f"quality:{self.stage}")
+        return df.observe(self.observation, *self._metrics())
+
+    def evaluate(self, staged: DataFrame, *, columns: Sequence[str]) -> StageQuality:
+        """Verdicts for every check; run after the prepared frame was materialized.
+
+        ``staged`` is the materialized output (read back), used only by uniqueness checks.
+        """
+        if self.observation is not None:
+            metrics = self.observation.get
+        else:  # resumed from an earlier attempt's staging table: one aggregate job
+            metrics = staged.agg(*self._metrics()).head().asDict()
+        rows = int(metrics.get(_ROWS, 0) or 0)
+        results = [self._verdict(i, check, metrics, rows, staged, columns)
+                   for i, check in enumerate(self.checks)]
+        dropped = 0
+        if self._drop:
+            # a row failing several drop checks is dropped once: count rows, not failures
+            dropped = int(metrics.get("__dropped", 0) or 0)
+        return StageQuality(self.stage, results, rows, dropped)
+
+    def _verdict(self, i: int, check: Expectation, metrics: dict[str, Any], rows: int,
+                 staged: DataFrame, columns: Sequence[str]) -> CheckResult:
+        base = {"stage": self.stage, "expectation": check.name, "ge_type": check.ge_type,
+                "severity": check.severity, "kwargs": _ge_kwargs(check)}
+        if check.kind == "columns_exist":
+            missing = [c for c in check.columns if c not in columns]
+            extra = [c for c in columns if c not in check.columns and not c.startswith("__")]
+            ok = not missing and not (check.args.get("exact_match") and extra)
+            return CheckResult(**base, success=ok, evaluated_rows=rows,
+                               failing_rows=0, observed_value=[c for c in columns
+                                                               if not c.startswith("__")],
+                               samples=tuple(missing or extra))
+        if check.kind == "row_count_between":
+            return CheckResult(**base, success=_within(rows, check.args), evaluated_rows=rows,
+                               failing_rows=0, observed_value=rows)
+        if check.kind in ("mean_between", "min_between", "max_between"):
+            value = metrics.get(f"v{i}")
+            ok = value is not None and _within(value, check.args)
+            return CheckResult(**base, success=ok, evaluated_rows=rows, failing_rows=0,
+                               observed_value=value)
+        if check.kind in ("unique", "unique_together"):
+            failing, samples = _duplicates(staged, check)
+            return CheckResult(**base, success=failing == 0, evaluated_rows=rows,
+                               failing_rows=failing, observed_value=failing, samples=samples)
+        failing = int(metrics.get(f"f{i}", 0) or 0)
+        samples = tuple(v for v in (metrics.get(f"lo{i}"), metrics.get(f"hi{i}"))
+                        if v is not None)
+        samples = tuple(dict.fromkeys(samples))
+        escalated = False
+        if check.severity == "drop" and rows:
+            limit = (check.max_drop_share if check.max_drop_share is not None
+                     else self.settings.drop_threshold)
+            escalated = failing / rows > limit
+        return CheckResult(**base, success=failing == 0, evaluated_rows=rows,
+                           failing_rows=failing,
+                           observed_value=round(failing / rows, 6) if rows else 0.0,
+                           samples=samples, escalated=escalated)
+
+    def good_rows(self, staged: DataFrame) -> DataFrame:
+        if not self._drop:
+            return staged
+        return staged.where(F.size(FLAGS) == 0).drop(FLAGS)
+
+    def bad_rows(self, staged: DataFrame) -> DataFrame:
+        return staged.where(F.size(FLAGS) > 0)
+
+
+def _within(value: Any, args: dict[str, Any]) -> bool:
+    lo, hi = args.get("min_value"), args.get("max_value")
+    return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+
+def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, ...]]:
+    """Rows whose (non-null) value occurs more than once, as GE counts them. One Spark job."""
+    cols = list(check.referenced_columns)
+    df = staged.where(F.size(FLAGS) == 0) if FLAGS in staged.columns else staged
+    if len(cols) == 1:
+        df = df.where(F.col(cols[0]).isNotNull())
+    else:  # as GE: skip rows whose values are all missing
+        df = df.where(F.greatest(*[F.col(c).isNotNull().cast("int") for c in cols]) == 1)
+    key = F.col(cols[0]) if len(cols) == 1 else F.struct(*cols)
+    row = (df.groupBy(key.alias("__k")).count().where(F.col("count") > 1)
+           .agg(F.sum("count").alias("n"), F.slice(F.collect_list("__k"), 1, 5).alias("s"))
+           .head())
+    failing = int(row["n"] or 0) if row else 0
+    samples = tuple(_plain(v.asDict() if hasattr(v, "asDict") else v) for v in (row["s"] or [])
+                    ) if row else ()
+    return failing, samples
+
+
+def _ge_kwargs(check: Expectation) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if check.column:
+        kw["column"] = check.column
+    if check.kind == "unique_together":
+        kw["column_list"] = list(check.columns)
+    if check.kind == "columns_exist":
+        kw["column_set"] = list(check.columns)
+        kw["exact_match"] = bool(check.args.get("exact_match"))
+    for key in ("min_value", "max_value", "regex", "value_set"):
+        if key in check.args and check.args[key] is not None:
+            kw[key] = check.args[key]
+    if check.kind == "in_set":
+        kw["value_set"] = list(check.args["values"])
+    return kw

@@ -1,0 +1,51 @@
+"""What a run reports: plain data, rendered as JSON for ``--json`` and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["StageResult", "RunResult"]
+
+
+@dataclass
+class StageResult:
+    name: str
+    kind: str
+    materialized: bool = False
+    resumed: bool = False
+    rows_out: int | None = None
+    rows_dropped: int = 0
+    duration_s: float | None = None
+    fused_into: str | None = None  # computed inside this materialized stage's job
+    retries: int = 0
+    salting: dict[str, Any] | None = None
+    skew: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    pipeline: str
+    date: str
+    generation: int
+    attempt: int
+    status: str  # succeeded | skipped | failed | quality_failed
+    exit_code: int
+    started_at: str
+    duration_s: float = 0.0
+    inputs: dict[str, Any] = field(default_factory=dict)
+    stages: list[StageResult] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    report: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stages"] = [s.to_dict() for s in self.stages]
+        return data

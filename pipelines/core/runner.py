@@ -1,0 +1,406 @@
+"""Running a plan: read pinned inputs, build stages, materialize and audit, then publish.
+
+Write-audit-publish: stages whose output feeds a sink or carries checks are materialized to a
+staging Delta table of this run (the resume point) while their quality metrics are observed;
+sinks are published only after every blocking check passed, each in one idempotent commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import time
+import uuid
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.core import faults
+from pipelines.core.delta_io import PublishResult, TxnId, publish
+from pipelines.core.errors import (
+    ExitCode,
+    PipelineError,
+    QualityError,
+    ResumeConflictError,
+    UsageError,
+)
+from pipelines.core.failures import classify, with_retries
+from pipelines.core.fingerprint import code_hash, config_hash, files_fingerprint
+from pipelines.core.ledger import Ledger, RunRecord
+from pipelines.core.lock import PipelineLock
+from pipelines.core.plan import Plan
+from pipelines.core.quality import FLAGS, QualityGate, StageQuality
+from pipelines.core.results import RunResult, StageResult
+from pipelines.core.salting import (
+    SALTABLE_JOINS,
+    HotKeys,
+    declared_hot_keys,
+    detect_hot_keys,
+    needs_salting,
+    spread_for_write,
+)
+from pipelines.core.settings import Settings
+from pipelines.core.skew import SkewProbe
+from pipelines.core.sources import open_source
+from pipelines.core.spec import Join, Reduce, Sink
+from pipelines.core.stages import apply_stage
+from pipelines.core.tables import is_delta, read_delta, table_path
+
+__all__ = ["Runner", "run_pipeline"]
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Runner:
+    def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
+                 force: bool = False, resume: bool = False) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.plan = plan
+        self.force = force
+        self.resume = resume
+        self.warehouse = settings.warehouse_path
+        self.ledger = Ledger(spark, self.warehouse)
+        self.run_id = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.stage_results: dict[str, StageResult] = {}
+        self.quality: list[StageQuality] = []
+        self.quarantine: dict[str, DataFrame] = {}
+        self.probe = SkewProbe(spark)
+
+    # ---------------------------------------------------------------- entry point
+    def run(self) -> RunResult:
+        started = time.time()
+        result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
+                           ExitCode.FAILURE, _now().isoformat())
+        lock = PipelineLock(self.settings.lock_path, self.plan.name, run_id=self.run_id,
+                            date=self.plan.date)
+        lock.acquire()
+        try:
+            self._run(result)
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
+            error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
+            result.status = "quality_failed" if isinstance(error, QualityError) else "failed"
+            result.exit_code = error.exit_code if error else ExitCode.FAILURE
+            result.error = error.to_dict() if error else {"error": type(exc).__name__}
+            result.duration_s = round(time.time() - started, 3)
+            self._finish(result)
+            if error is not None and error is not exc:
+                raise error from exc
+            raise
+        finally:
+            lock.release()
+        result.duration_s = round(time.time() - started, 3)
+        if result.status != "skipped":
+            self._finish(result)
+        return result
+
+    def _finish(self, result: RunResult) -> None:
+        result.stages = list(self.stage_results.values())
+        result.quality = [r.to_dict() for q in self.quality for r in q.results]
+        if not result.generation:
+            return  # failed before the run was recorded as started
+        try:
+            from pipelines.core.report import write_report
+
+            result.report = write_report(self.warehouse, result)
+        except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
+            log.exception("could not write the run report")
+        self.ledger.append_quality([
+            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
+             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
+             "severity": r["severity"], "success": str(r["success"]).lower(),
+             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
+             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
+            for r in result.quality
+        ])
+        faults.point("before_ledger_finish")
+        self.ledger.append(
+            run_id=self.run_id, pipeline=self.plan.name, date=self.plan.date,
+            generation=result.generation, attempt=result.attempt, event="finished",
+            status=result.status, duration_s=result.duration_s,
+            stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
+            quality=result.quality, error=result.error, exit_code=result.exit_code,
+        )
+        if result.status == "succeeded":
+            self._drop_staging(result.generation)
+
+    # ---------------------------------------------------------------- the run
+    def _run(self, result: RunResult) -> None:
+        plan = self.plan
+        previous = self.ledger.runs(plan.name, plan.date)
+        generation, resume_from = self._generation(previous)
+        if generation == 0:
+            last = [r for r in previous if r.status == "succeeded"][-1]
+            result.status, result.exit_code = "skipped", ExitCode.OK
+            result.generation, result.attempt = last.generation, last.attempt
+            result.message = (f"{plan.name} {plan.date} already succeeded in run {last.run_id};"
+                              " use --force to run it again")
+            return
+        attempt = 1 + sum(1 for r in previous if r.generation == generation)
+        result.generation, result.attempt = generation, attempt
+        code, config = code_hash(plan.pipeline), config_hash(self.settings)
+        pinned = resume_from.data.get("inputs", {}) if resume_from else {}
+        if resume_from is not None:
+            self._check_resumable(resume_from, code, config)
+
+        frames: dict[str, DataFrame] = {}
+        inputs: dict[str, Any] = {}
+        for source in plan.sources.values():
+            version = pinned.get(source.name, {}).get("version")
+            read = open_source(self.spark, source, self.warehouse, pipeline=plan.name,
+                               version=version)
+            frames[source.name] = read.frame
+            inputs[source.name] = {"location": read.location, "version": read.version}
+            if source.format != "delta":
+                fp = files_fingerprint(self.spark, read.location)
+                inputs[source.name]["fingerprint"] = fp
+                old = pinned.get(source.name, {}).get("fingerprint")
+                if old and old != fp:
+                    raise ResumeConflictError(
+                        f"input {source.name} changed since the failed attempt "
+                        f"{resume_from.run_id if resume_from else ''}; rerun with --force for a "
+                        "fresh run", pipeline=plan.name, source=source.name)
+        result.inputs = inputs
+        self.ledger.append(
+            run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
+            attempt=attempt, event="started", status="running", code_hash=code,
+            config_hash=config, params=plan.params, inputs=inputs,
+        )
+        faults.point("after_start")
+        for name in plan.order:
+            frames[name] = self._stage(name, frames, generation)
+        blocking = [r for q in self.quality for r in q.blocking]
+        if blocking:
+            raise _quality_error(plan.name, blocking)
+        faults.point("before_publish")
+        for sink in plan.sinks.values():
+            out = self._publish(sink, frames[sink.input], generation)
+            result.outputs.append(out.to_dict())
+        for stage, bad in self.quarantine.items():
+            out = self._publish_quarantine(stage, bad, generation)
+            result.outputs.append(out.to_dict())
+        faults.point("after_publish")
+        result.status, result.exit_code = "succeeded", ExitCode.OK
+
+    def _generation(self, previous: list[RunRecord]) -> tuple[int, RunRecord | None]:
+        """(generation to run, the failed attempt being resumed or None); 0 means skip."""
+        if not previous:
+            if self.resume:
+                raise UsageError(f"nothing to resume for {self.plan.name} {self.plan.date}",
+                                 pipeline=self.plan.name)
+            return 1, None
+        latest_gen = max(r.generation for r in previous)
+        same = [r for r in previous if r.generation == latest_gen]
+        if any(r.status == "succeeded" for r in same):
+            if self.resume:
+                raise UsageError(f"{self.plan.name} {self.plan.date} already succeeded; nothing "
+                                 "to resume", pipeline=self.plan.name)
+            return (latest_gen + 1, None) if self.force else (0, None)
+        if self.force:
+            return latest_gen + 1, None
+        started = [r for r in same if r.data.get("inputs") is not None]
+        return latest_gen, (started[0] if started else None)
+
+    def _check_resumable(self, previous: RunRecord, code: str, config: str) -> None:
+        for what, old, new in (("code", previous.code_hash, code),
+                               ("configuration", previous.config_hash, config)):
+            if old and old != new:
+                raise ResumeConflictError(
+                    f"the {what} changed since the failed attempt {previous.run_id}; rerun with "
+                    "--force for a fresh run", pipeline=self.plan.name)
+
+    # ---------------------------------------------------------------- stages
+    def _needs_materializing(self, name: str) -> bool:
+        stage = self.plan.stage(name)
+        feeds_sink = any(s.input == name for s in self.plan.sinks.values())
+        return (self.settings.materialize == "all" or feeds_sink or bool(stage.checks)
+                or stage.checkpoint)
+
+    def _staging_path(self, generation: int, name: str) -> str:
+        return (f"{self.warehouse}/_pipelines/staging/{self.plan.name}/{self.plan.date}/"
+                f"g{generation}/{name}")
+
+    def _stage(self, name: str, frames: dict[str, DataFrame], generation: int) -> DataFrame:
+        stage = self.plan.stage(name)
+        kind = type(stage).__name__.lower()
+        record = self.stage_results.setdefault(name, StageResult(name, kind))
+        faults.point(f"before_stage:{name}")
+        inputs = {i: frames[i] for i in stage.inputs}
+        hot, broadcast = self._salting(stage, inputs, record)
+        df = apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name, hot=hot,
+                         broadcast=broadcast)
+        if not self._needs_materializing(name):
+            return df
+        record.materialized = True
+        for upstream in self._fused_upstream(name):
+            if self.stage_results[upstream].fused_into is None:
+                self.stage_results[upstream].fused_into = name
+        checks = list(stage.checks) + [c for s in self.plan.sinks.values()
+                                       if s.input == name for c in s.checks]
+        gate = QualityGate(name, checks, self.settings.quality)
+        path = self._staging_path(generation, name)
+        if is_delta(self.spark, path):
+            record.resumed = True
+            staged = read_delta(self.spark, path)
+        else:
+            prepared = gate.prepare(df)
+
+            def write() -> None:
+                with self.probe.watch(name):
+                    prepared.write.format("delta").mode("overwrite").save(path)
+
+            def count_retry(_attempt: int, _exc: BaseException) -> None:
+                record.retries += 1
+
+            started = time.time()
+            try:
+                with_retries(write, self.settings.retries, what=f"stage {name}",
+                             on_retry=count_retry)
+            except Exception as exc:
+                raise classify(exc, pipeline=self.plan.name, stage=name,
+                               source=",".join(self._upstream_sources(name)) or None) from exc
+            record.duration_s = round(time.time() - started, 3)
+            record.skew = self.probe.report(name)
+            staged = read_delta(self.spark, path)
+        quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
+        self.quality.append(quality)
+        record.rows_out = quality.rows - quality.dropped_rows
+        record.rows_dropped = quality.dropped_rows
+        faults.point(f"after_stage:{name}")
+        if gate.drops_rows and quality.dropped_rows:
+            self.quarantine[name] = gate.bad_rows(staged)
+        return gate.good_rows(staged)
+
+    def _fused_upstream(self, name: str) -> list[str]:
+        out, todo = [], list(self.plan.stage(name).inputs)
+        while todo:
+            ref = todo.pop()
+            if ref in self.stage_results and not self.stage_results[ref].materialized:
+                out.append(ref)
+                todo.extend(self.plan.stage(ref).inputs)
+        return out
+
+    def _upstream_sources(self, name: str) -> list[str]:
+        found, todo = [], [name]
+        while todo:
+            ref = todo.pop()
+            if ref in self.plan.sources:
+                found.append(ref)
+            elif ref in self.stage_results or ref in self.plan.order:
+                todo.extend(self.plan.stage(ref).inputs)
+        return sorted(set(found))
+
+    def _salting(self, stage: Any, inputs: dict[str, DataFrame], record: StageResult,
+                 ) -> tuple[HotKeys | None, bool]:
+        conf = self.settings.salting
+        if not isinstance(stage, (Reduce, Join)):
+            return None, False
+        if isinstance(stage, Join):
+            if stage.broadcast == "right" or (stage.broadcast == "auto" and _small(
+                    inputs[stage.right], conf.broadcast_max_bytes)):
+                record.salting = {"decision": "broadcast", "reason": "right side is small"}
+                return None, True
+            if stage.how not in SALTABLE_JOINS:
+                if isinstance(stage.salt, int):
+                    raise PipelineError(f"salting a {stage.how} join would duplicate rows; "
+                                        "use inner or left", pipeline=self.plan.name,
+                                        stage=stage.name)
+                record.salting = {"decision": "off", "reason": f"{stage.how} join"}
+                return None, False
+            keys, frame = tuple(stage.on), inputs[stage.left]
+        else:
+            keys, frame = tuple(stage.keys), inputs[stage.input]
+            if stage.salt == "auto" and not needs_salting(stage.aggs):
+                record.salting = {"decision": "off",
+                                  "reason": "combinable aggregations (combined map-side)"}
+                return None, False
+        if stage.salt == "off" or not conf.enabled:
+            record.salting = {"decision": "off", "reason": "disabled"}
+            return None, False
+        if isinstance(stage.salt, int) and stage.hot_keys:
+            hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
+        elif stage.hot_keys:
+            hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt // 4 or 2)
+        else:
+            partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+            hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=partitions)
+            if isinstance(stage.salt, int) and hot:
+                hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
+        record.salting = {"decision": "salted" if hot else "off", **hot.to_dict()}
+        return hot, False
+
+    # ---------------------------------------------------------------- publishing
+    def _publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
+        path = table_path(self.warehouse, sink.table)
+        if sink.partition_by and sink.salt_partitions != "off":
+            conf = self.settings.salting
+            if isinstance(sink.salt_partitions, int):
+                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=1)
+                hot = declared_hot_keys(sink.partition_by, [k.value for k in hot.keys],
+                                        sink.salt_partitions)
+            else:
+                parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=parts)
+            df = spread_for_write(df, sink.partition_by, hot)
+        txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
+        faults.point(f"before_publish:{sink.name}")
+        with faults.timer(f"during_publish:{sink.name}"):
+            out = with_retries(
+                lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name),
+                self.settings.retries, what=f"publish {sink.name}")
+        faults.point(f"after_publish:{sink.name}")
+        return out
+
+    def _publish_quarantine(self, stage: str, bad: DataFrame, generation: int) -> PublishResult:
+        data_cols = [c for c in bad.columns if c != FLAGS]
+        rows = bad.select(
+            F.lit(self.plan.name).alias("pipeline"), F.lit(self.plan.date).alias("date"),
+            F.lit(stage).alias("stage"), F.lit(self.run_id).alias("run_id"),
+            F.col(FLAGS).alias("failed_expectations"),
+            F.concat(F.lit("failed "), F.array_join(F.col(FLAGS), ", ")).alias("reason"),
+            F.to_json(F.struct(*data_cols)).alias("record"),
+        )
+        sink = Sink(name=f"{stage}_quarantine", input=stage, table=f"{stage}_quarantine",
+                    mode="overwrite_partitions", partition_by=("date",),
+                    replace_where=f"date = '{self.plan.date}' AND pipeline = "
+                                  f"'{self.plan.name}'", salt_partitions="off")
+        return self._publish(sink, rows, generation)
+
+    def _drop_staging(self, generation: int) -> None:
+        root = f"{self.warehouse}/_pipelines/staging/{self.plan.name}/{self.plan.date}"
+        if "://" not in root and os.path.isdir(root):
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _small(df: DataFrame, limit: int) -> bool:
+    try:
+        size = int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # noqa: BLE001 - no estimate: do not broadcast
+        return False
+    return size <= limit
+
+
+def _quality_error(pipeline: str, blocking: list[Any]) -> QualityError:
+    first = blocking[0]
+    more = f" (and {len(blocking) - 1} more blocking failure(s))" if len(blocking) > 1 else ""
+    samples = ", ".join(repr(s) for s in first.samples[:5])
+    sample_text = f"; e.g. {samples}" if samples else ""
+    why = "dropped too many rows" if first.escalated else "failed"
+    return QualityError(
+        f"expectation {first.expectation} {why} on stage {first.stage}: "
+        f"{first.failing_rows} of {first.evaluated_rows} rows{sample_text}{more}",
+        pipeline=pipeline, stage=first.stage, expectation=first.expectation,
+        failing_rows=first.failing_rows, samples=list(first.samples),
+        failures=[r.to_dict() for r in blocking])
+
+
+def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:
+    return Runner(spark, settings, plan, **kwargs).run()
+

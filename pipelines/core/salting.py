@@ -1,0 +1,215 @@
+"""Hot keys: detection and salting. The only module that adds salt to a shuffle.
+
+A salt is ``pmod(xxhash64(<every column of the row>), n)``: a pure function of the row's
+content, so a retried task puts every row in the same bucket again. Only hot keys get
+``n > 1``; every other key keeps salt 0, so cold keys are shuffled exactly as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from pipelines.core.settings import SaltSettings
+from transforms.aggregations import Agg
+
+__all__ = [
+    "HotKey",
+    "HotKeys",
+    "SALT",
+    "detect_hot_keys",
+    "plain_reduce",
+    "salted_reduce",
+    "salted_join",
+    "salt_column",
+    "spread_for_write",
+    "needs_salting",
+    "SALTABLE_JOINS",
+]
+
+log = logging.getLogger(__name__)
+
+SALT = "__salt"
+SALTABLE_JOINS = ("inner", "left", "left_semi", "left_anti")
+SAMPLE_SEED = 20261127
+
+
+@dataclass(frozen=True)
+class HotKey:
+    value: tuple[Any, ...]
+    salts: int
+    estimated_rows: int
+    share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": [_plain(v) for v in self.value], "salts": self.salts,
+                "estimated_rows": self.estimated_rows, "share": round(self.share, 4)}
+
+
+@dataclass(frozen=True)
+class HotKeys:
+    """What salting decided for one stage."""
+
+    columns: tuple[str, ...]
+    keys: tuple[HotKey, ...] = ()
+    source: str = "none"  # "sample", "declared", "none"
+    reason: str = ""
+    sampled_rows: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def salt_count(self) -> int:
+        return max((k.salts for k in self.keys), default=1)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "source": self.source, "reason": self.reason,
+                "salt_count": self.salt_count, "hot_keys": [k.to_dict() for k in self.keys],
+                "sampled_rows": self.sampled_rows}
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+def needs_salting(aggs: Sequence[Agg]) -> bool:
+    """A reduce is worth salting only when some aggregation is not combined map-side."""
+    return any(not a.combinable for a in aggs)
+
+
+_SIZES = {"boolean": 1, "byte": 1, "short": 2, "integer": 4, "date": 4, "float": 4, "long": 8,
+          "double": 8, "timestamp": 8, "timestamp_ntz": 8, "decimal": 16, "string": 20,
+          "binary": 20}
+
+
+def _type_bytes(data_type: Any) -> int:
+    name = data_type.typeName()
+    if name == "struct":
+        return sum(_type_bytes(f.dataType) for f in data_type.fields)
+    if name in ("array", "map"):
+        return 64
+    return _SIZES.get(name, 16)
+
+
+def _row_bytes(df: DataFrame) -> int:
+    """Estimated bytes per row in a shuffle, from the schema (like Spark's default sizes)."""
+    return max(8, sum(_type_bytes(f.dataType) for f in df.schema.fields))
+
+
+def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, *,
+                    shuffle_partitions: int) -> HotKeys:
+    """Find hot keys from a deterministic sample (one Spark job over ``df``'s key columns).
+
+    A key is hot when its estimated shuffle bytes exceed ``skew_factor`` times one reduce
+    task's fair share and ``min_hot_bytes``; it gets enough salts to bring each piece down to
+    that fair share (at most ``max_salt``).
+    """
+    cols = tuple(keys)
+    fraction = settings.sample_fraction
+    counted = (
+        df.select(*cols).sample(fraction=fraction, seed=SAMPLE_SEED)
+        .groupBy(*cols).count()
+        .withColumn("__total", F.sum("count").over(Window.partitionBy()))
+        .orderBy(F.desc("count"))
+        .limit(settings.max_hot_keys)
+    )
+    rows = counted.collect()
+    if not rows:
+        return HotKeys(cols, (), "sample", "empty sample", 0)
+    sampled = int(rows[0]["__total"])
+    row_bytes = _row_bytes(df)
+    total_bytes = sampled / fraction * row_bytes
+    fair_share = max(total_bytes / max(1, shuffle_partitions), 1.0)
+    threshold = max(settings.skew_factor * fair_share, float(settings.min_hot_bytes))
+    hot = []
+    for row in rows:
+        est_rows = row["count"] / fraction
+        key_bytes = est_rows * row_bytes
+        if key_bytes < threshold:
+            break
+        salts = min(settings.max_salt, max(2, math.ceil(key_bytes / fair_share)))
+        hot.append(HotKey(tuple(row[c] for c in cols), salts, int(est_rows),
+                          row["count"] / sampled))
+    reason = (f"{len(hot)} key(s) over {int(threshold)} estimated bytes" if hot
+              else f"no key over {int(threshold)} estimated bytes")
+    return HotKeys(cols, tuple(hot), "sample", reason, sampled,
+                   {"fair_share_bytes": int(fair_share), "row_bytes": row_bytes})
+
+
+def declared_hot_keys(keys: Sequence[str], values: Sequence[tuple[Any, ...]],
+                      salts: int) -> HotKeys:
+    return HotKeys(tuple(keys), tuple(HotKey(tuple(v), salts, 0, 0.0) for v in values),
+                   "declared", f"{len(values)} declared hot key(s)")
+
+
+def _key_match(columns: Sequence[str], value: tuple[Any, ...]) -> Column:
+    cond: Column | None = None
+    for col, v in zip(columns, value, strict=False):
+        c = F.col(col).eqNullSafe(F.lit(v))
+        cond = c if cond is None else cond & c
+    assert cond is not None
+    return cond
+
+
+def _salts_per_row(hot: HotKeys) -> Column:
+    expr: Any = F
+    for key in hot.keys:
+        expr = expr.when(_key_match(hot.columns, key.value), F.lit(key.salts))
+    return expr.otherwise(F.lit(1))
+
+
+def salt_column(df: DataFrame, hot: HotKeys) -> Column:
+    """0 for cold keys; a content hash modulo the key's salt count for hot keys."""
+    if not hot:
+        return F.lit(0)
+    content = F.xxhash64(*[F.col(c) for c in df.columns])
+    return F.pmod(content, _salts_per_row(hot).cast("long")).cast("int")
+
+
+def plain_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg]) -> DataFrame:
+    return df.groupBy(*keys).agg(*[a.direct().alias(a.alias) for a in aggs])
+
+
+def salted_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg],
+                  hot: HotKeys) -> DataFrame:
+    """Two-phase reduce: (key, salt) partials, then merge per key. Equal to ``plain_reduce``."""
+    if not hot:
+        return plain_reduce(df, keys, aggs)
+    partial = df.withColumn(SALT, salt_column(df, hot)).groupBy(*keys, SALT).agg(
+        *[a.partial(f"__p{i}").alias(f"__p{i}") for i, a in enumerate(aggs)]
+    )
+    merged = partial.groupBy(*keys).agg(
+        *[a.merge(f"__p{i}").alias(f"__m{i}") for i, a in enumerate(aggs)]
+    )
+    return merged.select(*keys, *[a.final(f"__m{i}").alias(a.alias) for i, a in enumerate(aggs)])
+
+
+def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,
+                hot: HotKeys) -> DataFrame:
+    """Join with the hot keys of ``left`` split over salts and the matching right rows
+    replicated once per salt. Equal to the plain join for :data:`SALTABLE_JOINS`."""
+    if not hot:
+        return left.join(right, list(on), how)
+    if how not in SALTABLE_JOINS:
+        raise ValueError(f"salting is not valid for {how} joins")
+    left_salted = left.withColumn(SALT, salt_column(left, hot))
+    replicas = F.sequence(F.lit(0), _salts_per_row(hot) - 1)
+    right_salted = right.withColumn(SALT, F.explode(replicas))
+    joined = left_salted.join(right_salted, [*on, SALT], how)
+    return joined.drop(SALT)
+
+
+def spread_for_write(df: DataFrame, partition_by: Sequence[str], hot: HotKeys,
+                     ) -> DataFrame:
+    """Repartition so that each hot partition value is written by several tasks."""
+    if not hot:
+        return df
+    return df.repartition(*[F.col(c) for c in partition_by], salt_column(df, hot))

@@ -1,0 +1,114 @@
+"""Measuring skew: task durations and shuffle-read sizes of the jobs a stage launched.
+
+Reads Spark's own status store (kept even with the UI off) through the JVM gateway; the
+stage's jobs are found by the job group the framework sets around its action.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import statistics
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+__all__ = ["SkewProbe", "projected_makespan", "task_stats"]
+
+log = logging.getLogger(__name__)
+
+
+def projected_makespan(durations: Sequence[float], slots: int) -> float:
+    """Wall time of running ``durations`` on ``slots`` parallel slots, longest task first."""
+    loads = [0.0] * max(1, slots)
+    heapq.heapify(loads)
+    for d in sorted(durations, reverse=True):
+        heapq.heappush(loads, heapq.heappop(loads) + d)
+    return max(loads) if durations else 0.0
+
+
+def _ratio(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    median = statistics.median(values)
+    return round(max(values) / median, 2) if median > 0 else None
+
+
+def task_stats(tasks: list[tuple[float, int]]) -> dict[str, Any]:
+    durations = [d for d, _ in tasks]
+    sizes = [float(b) for _, b in tasks]
+    return {
+        "tasks": len(tasks),
+        "task_ms_max": max(durations, default=0),
+        "task_ms_median": statistics.median(durations) if durations else 0,
+        "task_max_over_median": _ratio(durations),
+        "shuffle_bytes_max": int(max(sizes, default=0)),
+        "shuffle_bytes_median": int(statistics.median(sizes)) if sizes else 0,
+        "partition_max_over_median": _ratio(sizes),
+        "makespan_64_slots_ms": round(projected_makespan(durations, 64), 1),
+    }
+
+
+class SkewProbe:
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+        self.groups: dict[str, str] = {}
+
+    @contextmanager
+    def watch(self, name: str) -> Iterator[str]:
+        sc = self.spark.sparkContext
+        group = f"pipelines-{name}-{uuid.uuid4().hex[:8]}"
+        self.groups[name] = group
+        sc.setJobGroup(group, f"stage {name}")
+        try:
+            yield group
+        finally:
+            sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+            sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
+
+    def tasks_by_stage(self, name: str) -> dict[int, list[tuple[float, int]]]:
+        """Per Spark stage of ``name``'s jobs: (duration ms, shuffle bytes read) per task."""
+        group = self.groups.get(name)
+        if group is None:
+            return {}
+        sc = self.spark.sparkContext
+        tracker = sc.statusTracker()
+        store: Any = sc._jsc.sc().statusStore()  # type: ignore[union-attr]
+        out: dict[int, list[tuple[float, int]]] = {}
+        for job_id in tracker.getJobIdsForGroup(group):
+            info = tracker.getJobInfo(job_id)
+            for stage_id in (info.stageIds if info else []):
+                stage = tracker.getStageInfo(stage_id)
+                if stage is None or stage.numCompletedTasks == 0:
+                    continue
+                tasks = store.taskList(stage_id, stage.currentAttemptId, 1_000_000)
+                rows = []
+                for i in range(tasks.size()):
+                    task = tasks.apply(i)
+                    if task.status() != "SUCCESS" or task.duration().isEmpty():
+                        continue
+                    read = 0
+                    metrics = task.taskMetrics()
+                    if not metrics.isEmpty():
+                        shuffle = metrics.get().shuffleReadMetrics()
+                        read = shuffle.localBytesRead() + shuffle.remoteBytesRead()
+                    rows.append((float(task.duration().get()), int(read)))
+                if rows:
+                    out[stage_id] = rows
+        return out
+
+    def report(self, name: str) -> dict[str, Any] | None:
+        """Skew of the heaviest shuffle-reading stage of ``name``'s jobs (max/median)."""
+        try:
+            stages = self.tasks_by_stage(name)
+        except Exception as exc:  # noqa: BLE001 - measuring must never fail a run
+            log.debug("no skew report for %s: %s", name, exc)
+            return None
+        if not stages:
+            return None
+        reducing = {k: v for k, v in stages.items() if any(b for _, b in v)} or stages
+        heaviest = max(reducing, key=lambda k: sum(d for d, _ in reducing[k]))
+        return {"spark_stage": heaviest, **task_stats(reducing[heaviest])}

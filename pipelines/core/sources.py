@@ -1,0 +1,65 @@
+"""Reading a pipeline's sources with their declared schemas, Delta inputs pinned to a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.core.errors import InputDataError
+from pipelines.core.spec import Source
+from pipelines.core.tables import (
+    current_version,
+    landing_path,
+    path_exists,
+    read_delta,
+    table_path,
+)
+
+__all__ = ["SourceRead", "open_source", "empty_source"]
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    name: str
+    location: str
+    version: int | None  # Delta version read, None for files
+    frame: DataFrame
+
+
+def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline: str,
+                version: int | None = None) -> SourceRead:
+    """Open ``source`` lazily. Missing input raises :class:`InputDataError` (exit code 5)."""
+    if source.format == "delta":
+        path = table_path(warehouse, source.table)
+        latest = current_version(spark, path)
+        if latest is None:
+            raise InputDataError(f"Delta table not found at {path}", pipeline=pipeline,
+                                 source=source.name, file=path)
+        pinned = latest if version is None else version
+        df = read_delta(spark, path, pinned)
+        if source.where:
+            df = df.where(source.where)
+        if source.schema is not None:
+            missing = [f.name for f in source.schema.fields if f.name not in df.columns]
+            if missing:
+                raise InputDataError(f"table lacks declared column '{missing[0]}'",
+                                     pipeline=pipeline, source=source.name, column=missing[0],
+                                     file=path)
+            df = df.select(*[f.name for f in source.schema.fields])
+        return SourceRead(source.name, path, pinned, df)
+    path = landing_path(warehouse, source.path)
+    if not path_exists(spark, path):
+        raise InputDataError(f"input not found: {path}", pipeline=pipeline, source=source.name,
+                             file=path)
+    reader = spark.read.schema(source.schema).option("mode", "FAILFAST")
+    options = {"header": "true"} if source.format == "csv" else {}
+    options.update(source.options)
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    return SourceRead(source.name, path, None, reader.format(source.format).load(path))
+
+
+def empty_source(spark: SparkSession, source: Source) -> DataFrame:
+    """An empty DataFrame with the source's schema (for planning without reading data)."""
+    return spark.createDataFrame([], source.schema)

@@ -1,0 +1,1 @@
+"""StructType contracts for sources and outputs. Imports nothing from the framework."""

@@ -1,0 +1,99 @@
+"""Salting is tested once, here: salted reduce and join equal their plain forms."""
+
+from __future__ import annotations
+
+from chispa import assert_df_equality
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.core.salting import (
+    declared_hot_keys,
+    detect_hot_keys,
+    plain_reduce,
+    salt_column,
+    salted_join,
+    salted_reduce,
+)
+from pipelines.core.settings import SaltSettings
+from transforms import aggregations as agg
+
+AGGS = [agg.count("n"), agg.sum_("v", "total"), agg.min_("v", "lo"), agg.max_("v", "hi"),
+        agg.count_distinct("v", "distinct"), agg.collect_set("v", "values"),
+        agg.sorted_list("v", "all_values"), agg.top_k("v", 2, "top2"),
+        agg.avg("v", "mean")]
+
+rows_strategy = st.lists(
+    st.tuples(st.sampled_from(["hot", "a", "b", "c", None]), st.integers(-5, 5)),
+    min_size=1, max_size=60)
+
+
+def _frame(spark, rows):
+    return spark.createDataFrame(rows, "k string, v int")
+
+
+def describe_salted_reduce():
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rows=rows_strategy, salts=st.integers(2, 5))
+    def it_equals_the_plain_reduce_for_any_data_and_skew(spark, rows, salts):
+        df = _frame(spark, rows)
+        hot = declared_hot_keys(["k"], [("hot",), (None,)], salts)
+        salted = salted_reduce(df, ["k"], AGGS, hot)
+        plain = plain_reduce(df, ["k"], AGGS)
+        assert_df_equality(salted, plain, ignore_row_order=True, ignore_nullable=True,
+                           allow_nan_equality=True)
+
+    def it_gives_every_row_the_same_salt_on_every_run(spark):
+        df = _frame(spark, [("hot", i) for i in range(50)])
+        hot = declared_hot_keys(["k"], [("hot",)], 4)
+        first = df.withColumn("s", salt_column(df, hot)).collect()
+        second = df.withColumn("s", salt_column(df, hot)).collect()
+        assert first == second
+        assert {r["s"] for r in first} == {0, 1, 2, 3}
+
+    def it_supports_mergeable_custom_and_sketch_aggregations(spark):
+        from pyspark.sql import functions as F
+
+        bitor = agg.custom("any_bits", partial=lambda: F.bit_or("v"),
+                           merge=lambda c: F.bit_or(c))
+        sketch = agg.approx_distinct("v", "approx")
+        df = _frame(spark, [("hot", i % 7) for i in range(40)] + [("a", 1)])
+        hot = declared_hot_keys(["k"], [("hot",)], 3)
+        assert_df_equality(salted_reduce(df, ["k"], [bitor, sketch], hot),
+                           plain_reduce(df, ["k"], [bitor, sketch]),
+                           ignore_row_order=True, ignore_nullable=True)
+
+
+def describe_salted_join():
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rows=rows_strategy, how=st.sampled_from(["inner", "left", "left_semi", "left_anti"]))
+    def it_equals_the_plain_join_and_keeps_row_counts(spark, rows, how):
+        left = _frame(spark, rows)
+        right = spark.createDataFrame([("hot", "H"), ("a", "A"), ("z", "Z")], "k string, w string")
+        hot = declared_hot_keys(["k"], [("hot",)], 3)
+        salted = salted_join(left, right, ["k"], how, hot)
+        plain = left.join(right, ["k"], how)
+        assert salted.count() == plain.count()
+        assert_df_equality(salted, plain, ignore_row_order=True, ignore_nullable=True)
+
+    def it_refuses_outer_joins_which_would_duplicate_rows(spark):
+        import pytest
+
+        left = _frame(spark, [("hot", 1)])
+        right = spark.createDataFrame([("x", "X")], "k string, w string")
+        with pytest.raises(ValueError, match="not valid for full"):
+            salted_join(left, right, ["k"], "full", declared_hot_keys(["k"], [("hot",)], 2))
+
+
+def describe_detect_hot_keys():
+    def it_finds_the_key_holding_most_rows_and_sizes_its_salt(spark):
+        rows = [("hot", i) for i in range(900)] + [(f"k{i}", i) for i in range(100)]
+        conf = SaltSettings(sample_fraction=1.0, min_hot_bytes=0, skew_factor=3.0, max_salt=16)
+        found = detect_hot_keys(_frame(spark, rows), ["k"], conf, shuffle_partitions=4)
+        assert [k.value for k in found.keys] == [("hot",)]
+        assert found.keys[0].salts == 4  # 90% of the bytes over a fair share of 25%
+        assert found.source == "sample"
+
+    def it_finds_nothing_in_uniform_data(spark):
+        rows = [(f"k{i % 50}", i) for i in range(1000)]
+        conf = SaltSettings(sample_fraction=1.0, min_hot_bytes=0)
+        assert not detect_hot_keys(_frame(spark, rows), ["k"], conf, shuffle_partitions=4)
