@@ -42,6 +42,13 @@ def describe_salted_reduce():
         assert_df_equality(salted, plain, ignore_row_order=True, ignore_nullable=True,
                            allow_nan_equality=True)
 
+    def it_keeps_the_types_of_the_plain_reduce(spark):
+        df = spark.createDataFrame([("hot", 1)], "k string, v decimal(18,2)")
+        hot = declared_hot_keys(["k"], [("hot",)], 2)
+        aggs = [agg.sum_("v", "total"), agg.top_k("v", 2, "top")]
+        assert (salted_reduce(df, ["k"], aggs, hot).schema.simpleString()
+                == plain_reduce(df, ["k"], aggs).schema.simpleString())
+
     def it_gives_every_row_the_same_salt_on_every_run(spark):
         df = _frame(spark, [("hot", i) for i in range(50)])
         hot = declared_hot_keys(["k"], [("hot",)], 4)

@@ -189,7 +189,10 @@ def salted_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg],
     merged = partial.groupBy(*keys).agg(
         *[a.merge(f"__p{i}").alias(f"__m{i}") for i, a in enumerate(aggs)]
     )
-    return merged.select(*keys, *[a.final(f"__m{i}").alias(a.alias) for i, a in enumerate(aggs)])
+    # same types as the one-phase reduce (a sum of sums would widen decimals, for example)
+    types = plain_reduce(df, keys, aggs).schema
+    return merged.select(*keys, *[a.final(f"__m{i}").cast(types[a.alias].dataType).alias(a.alias)
+                                  for i, a in enumerate(aggs)])
 
 
 def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,

@@ -1,0 +1,88 @@
+"""Bad input: one clear line, the documented exit code, and every table left as it was."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipelines.core.demo_data import generate
+from tests.helpers import DATE, cli
+
+LATER = "2026-11-27"
+
+
+@pytest.fixture
+def published(spark, warehouse, capsys):
+    """A warehouse where DATE already ran, and LATER has FX rates but no orders yet."""
+    generate(spark, warehouse, DATE, rows=400, customers=50, seed=5)
+    assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=warehouse)[0] == 0
+    generate(spark, warehouse, LATER, rows=10, customers=50, seed=5)
+    return warehouse
+
+
+def _landing(warehouse: str, date: str) -> str:
+    return f"{warehouse}/landing/orders/date={date}"
+
+
+def _replace_landing(warehouse: str, date: str, lines: list[str]) -> None:
+    folder = _landing(warehouse, date)
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+    with open(os.path.join(folder, "part-0.json"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+GOOD = ('{"order_id":"O1","customer_id":"C000010","order_ts":"2026-11-27T10:00:00",'
+        '"product":"P1","quantity":1,"amount":5.5,"currency":"USD"}')
+
+
+def describe_bad_input():
+    def it_exits_5_when_the_input_for_the_date_is_missing(spark, published, capsys,
+                                                         delta_versions):
+        before = delta_versions(published)
+        code, out, err = cli(capsys, "run", "daily_revenue", "--date", "2026-12-01",
+                             warehouse=published)
+        assert code == 5
+        assert out["source"] == "raw_orders" and out["kind"] == "input"
+        assert err.count("\n") == 1 and "input not found" in err
+        assert delta_versions(published) == before
+
+    def it_exits_5_on_a_malformed_json_line(spark, published, capsys, delta_versions):
+        _replace_landing(published, LATER, [GOOD, '{"order_id": "O2", "amount": '])
+        before = delta_versions(published)
+        code, out, err = cli(capsys, "run", "daily_revenue", "--date", LATER,
+                             warehouse=published)
+        assert code == 5, err
+        assert out["stage"] == "clean_orders" and out["source"] == "raw_orders"
+        assert "malformed" in out["message"]
+        assert delta_versions(published) == before
+
+    def it_exits_5_on_a_column_of_the_wrong_type(spark, published, capsys, delta_versions):
+        _replace_landing(published, LATER, [GOOD.replace('"amount":5.5', '"amount":"lots"')])
+        before = delta_versions(published)
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", LATER, warehouse=published)
+        assert code == 5
+        assert out["kind"] == "input"
+        assert delta_versions(published) == before
+
+    def it_exits_2_on_an_unknown_pipeline_with_a_suggestion(spark, warehouse, capsys):
+        code, out, err = cli(capsys, "run", "daily_revenu", "--date", DATE, warehouse=warehouse)
+        assert code == 2
+        assert out["pipeline"] == "daily_revenu"
+        assert "did you mean 'daily_revenue'" in err
+
+    def it_exits_2_on_an_invalid_date(spark, warehouse, capsys):
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", "2026-13-01",
+                           warehouse=warehouse)
+        assert code == 2 and out["key"] == "date"
+
+    def it_exits_2_on_a_broken_conf_file(spark, warehouse, capsys, tmp_path, monkeypatch):
+        conf = tmp_path / "conf"
+        conf.mkdir()
+        (conf / "base.yaml").write_text("warehouse: [oops\n")
+        monkeypatch.setenv("PIPELINES_CONF_DIR", str(conf))
+        code, out, err = cli(capsys, "list", warehouse=warehouse, env="local")
+        assert code == 2
+        assert out["file"].endswith("base.yaml")
+        assert err.startswith("error: cannot parse YAML")

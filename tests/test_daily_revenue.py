@@ -1,0 +1,103 @@
+"""The reference pipeline end to end on real Spark and Delta, through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from pipelines.core.demo_data import HOT_CUSTOMERS, generate
+from tests.helpers import DATE, cli, table
+
+NEXT = "2026-11-27"
+
+
+@pytest.fixture
+def demo(spark, warehouse):
+    generate(spark, warehouse, DATE, rows=3000, customers=200, hot_share=0.6, seed=3)
+    return warehouse
+
+
+def _expected_fact(spark, warehouse, date):
+    """The same logic written by hand in plain PySpark."""
+    orders = spark.read.schema(
+        "order_id string, customer_id string, order_ts timestamp, product string, "
+        "quantity int, amount decimal(12,2), currency string"
+    ).json(f"{warehouse}/landing/orders/date={date}")
+    fx = spark.read.format("delta").load(f"{warehouse}/tables/fx_rates").where(
+        F.col("rate_date") == date)
+    customers = spark.read.format("delta").load(f"{warehouse}/tables/customers")
+    usd = (orders.withColumn("currency", F.upper(F.trim("currency")))
+           .withColumn("order_date", F.to_date("order_ts"))
+           .join(fx, "currency")
+           .withColumn("amount_usd", (F.col("amount") * F.col("usd_rate")).cast("decimal(18,2)"))
+           .join(customers, "customer_id"))
+    return usd.groupBy("order_date", "customer_id", "country").agg(
+        F.count(F.lit(1)).alias("orders"), F.sum("amount_usd").alias("revenue_usd"),
+        F.count_distinct("product").alias("distinct_products"),
+        F.slice(F.sort_array(F.collect_list("amount_usd"), False), 1, 3).alias(
+            "top_amounts_usd"))
+
+
+def describe_a_nightly_run():
+    def it_publishes_both_sinks_with_the_hand_written_result(spark, demo, capsys):
+        # 4 shuffle partitions in tests: a key holding 20% of rows is hot at skew factor 0.5
+        code, out, err = cli(capsys, "run", "daily_revenue", "--date", DATE,
+                             "--conf", "salting.skew_factor=0.5", warehouse=demo)
+        assert code == 0, err
+        assert out["status"] == "succeeded"
+        assert {o["table"] for o in out["outputs"]} == {"fact_daily_revenue", "customer_totals"}
+        fact = table(spark, demo, "fact_daily_revenue")
+        assert_df_equality(fact, _expected_fact(spark, demo, DATE), ignore_row_order=True,
+                           ignore_nullable=True, ignore_column_order=True)
+        stages = {s["name"]: s for s in out["stages"]}
+        assert stages["daily_revenue"]["rows_out"] == fact.count()
+        assert stages["daily_revenue"]["salting"]["decision"] == "salted"
+        hot = {k["key"][1] for k in stages["daily_revenue"]["salting"]["hot_keys"]}
+        assert hot <= set(HOT_CUSTOMERS) and hot
+        assert stages["orders_fx"]["salting"]["decision"] == "broadcast"
+
+    def it_is_a_no_op_when_the_date_already_succeeded(spark, demo, capsys, delta_versions):
+        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
+        before = delta_versions(demo)
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)
+        assert code == 0 and out["status"] == "skipped"
+        assert delta_versions(demo) == before
+
+    def it_gives_identical_tables_when_forced_to_run_again(spark, demo, capsys):
+        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
+        first_fact = table(spark, demo, "fact_daily_revenue").collect()
+        first_totals = table(spark, demo, "customer_totals").collect()
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, "--force",
+                           warehouse=demo)
+        assert code == 0 and out["generation"] == 2
+        assert_df_equality(table(spark, demo, "fact_daily_revenue"),
+                           spark.createDataFrame(first_fact, table(
+                               spark, demo, "fact_daily_revenue").schema),
+                           ignore_row_order=True)
+        assert sorted(table(spark, demo, "customer_totals").collect()) == sorted(first_totals)
+
+    def it_replaces_only_the_partition_of_its_date(spark, demo, capsys):
+        generate(spark, demo, NEXT, rows=500, customers=200, seed=3)
+        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
+        day_one = table(spark, demo, "fact_daily_revenue").collect()
+        assert cli(capsys, "run", "daily_revenue", "--date", NEXT, warehouse=demo)[0] == 0
+        fact = table(spark, demo, "fact_daily_revenue")
+        assert sorted(fact.where(F.col("order_date") == DATE).collect()) == sorted(day_one)
+        assert fact.where(F.col("order_date") == NEXT).count() > 0
+
+
+def describe_plan():
+    def it_prints_the_dag_and_the_write_footprint_without_data(spark, warehouse, capsys):
+        code, out, err = cli(capsys, "plan", "daily_revenue", "--date", DATE,
+                             warehouse=warehouse)
+        assert code == 0, err
+        assert [s["name"] for s in out["stages"]][:2] == ["clean_orders", "orders_fx"]
+        sinks = {s["name"]: s for s in out["sinks"]}
+        assert sinks["fact_daily_revenue"]["predicate"] == f"order_date = '{DATE}'"
+        assert sinks["customer_totals"]["keys"] == ["customer_id"]
+
+    def it_lists_the_pipelines(spark, warehouse, capsys):
+        code, out, _ = cli(capsys, "list", warehouse=warehouse)
+        assert code == 0
+        assert {"daily_revenue", "events_append"} <= {p["name"] for p in out["pipelines"]}

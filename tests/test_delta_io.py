@@ -1,0 +1,80 @@
+"""Publishing: one idempotent commit per sink, scoped to the run's footprint."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.core.delta_io import RETRYABLE_CONFLICTS, TxnId, is_retryable_conflict, publish
+from pipelines.core.errors import DefinitionError, QualityError
+from pipelines.core.spec import Sink
+from pipelines.core.tables import current_version
+
+
+def _txn(generation=1):
+    return TxnId.for_sink("p", "s", "2026-11-26", generation, "run-1")
+
+
+def describe_append():
+    def it_never_appends_twice_for_the_same_run(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        df = spark.createDataFrame([(1, "a"), (2, "b")], "id int, v string")
+        sink = Sink("s", input="x", table="t", mode="append")
+        first = publish(spark, df, sink, path, _txn(), pipeline="p")
+        again = publish(spark, df, sink, path, _txn(), pipeline="p")
+        assert (first.skipped, again.skipped) == (False, True)
+        assert again.version == first.version == current_version(spark, path)
+        assert again.rows_written == 2
+        assert spark.read.format("delta").load(path).count() == 2
+
+    def it_appends_again_for_a_new_generation(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        df = spark.createDataFrame([(1, "a")], "id int, v string")
+        sink = Sink("s", input="x", table="t", mode="append")
+        publish(spark, df, sink, path, _txn(1), pipeline="p")
+        publish(spark, df, sink, path, _txn(2), pipeline="p")
+        assert spark.read.format("delta").load(path).count() == 2
+
+
+def describe_overwrite_partitions():
+    def it_refuses_rows_outside_the_partition_predicate(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        sink = Sink("s", input="x", table="t", mode="overwrite_partitions",
+                    partition_by=["d"], replace_where="d = '2026-11-26'")
+        df = spark.createDataFrame([("2026-11-26", 1), ("2026-11-25", 2)], "d string, n int")
+        with pytest.raises(DefinitionError) as err:
+            publish(spark, df, sink, path, _txn(), pipeline="p")
+        assert err.value.sink == "s"
+        assert current_version(spark, path) == 0  # only the empty table created up front
+
+
+def describe_merge():
+    def it_reports_duplicate_keys_before_merging(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        sink = Sink("s", input="x", table="t", mode="merge", keys=["id"])
+        df = spark.createDataFrame([(1, "a"), (1, "b"), (2, "c")], "id int, v string")
+        with pytest.raises(QualityError) as err:
+            publish(spark, df, sink, path, _txn(), pipeline="p")
+        assert err.value.samples == [(1,)]
+        assert err.value.column == "id"
+
+    def it_upserts_once_per_run(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        sink = Sink("s", input="x", table="t", mode="merge", keys=["id"])
+        publish(spark, spark.createDataFrame([(1, "a")], "id int, v string"), sink, path,
+                _txn(1), pipeline="p")
+        update = spark.createDataFrame([(1, "b"), (2, "c")], "id int, v string")
+        out = publish(spark, update, sink, path, _txn(2), pipeline="p")
+        retry = publish(spark, update, sink, path, _txn(2), pipeline="p")
+        assert retry.skipped and retry.version == out.version
+        rows = sorted(tuple(r) for r in spark.read.format("delta").load(path).collect())
+        assert rows == [(1, "b"), (2, "c")]
+
+
+def describe_conflicts():
+    def it_names_every_retryable_delta_conflict_explicitly():
+        import delta.exceptions as dx
+
+        for name in RETRYABLE_CONFLICTS:
+            cls = getattr(dx, name)
+            assert is_retryable_conflict(cls.__new__(cls))
+        assert not is_retryable_conflict(ValueError("x"))
