@@ -2,7 +2,9 @@
 
 ``PIPELINES_FAULT=<point>`` makes the process SIGKILL itself when it reaches ``<point>``;
 ``PIPELINES_FAULT=<point>@<ms>`` kills it that many milliseconds after entering a timed
-region (used to die in the middle of a Delta commit). Unset, every call is a no-op.
+region (used to die in the middle of a Delta commit). ``PIPELINES_DELAY=<point>@<ms>`` sleeps
+at a point instead (to hold a lock while a test starts a second run). Unset, every call is a
+no-op.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +35,9 @@ def point(name: str) -> None:
     target, delay = _target()
     if target == name and delay is None:
         _die()
+    pause = os.environ.get("PIPELINES_DELAY", "")
+    if pause.rsplit("@", 1)[0] == name and "@" in pause:
+        time.sleep(int(pause.rsplit("@", 1)[1]) / 1000.0)
 
 
 @contextmanager

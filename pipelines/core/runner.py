@@ -8,6 +8,7 @@ sinks are published only after every blocking check passed, each in one idempote
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -32,7 +33,7 @@ from pipelines.core.fingerprint import code_hash, config_hash, files_fingerprint
 from pipelines.core.ledger import Ledger, RunRecord
 from pipelines.core.lock import PipelineLock
 from pipelines.core.plan import Plan
-from pipelines.core.quality import FLAGS, QualityGate, StageQuality
+from pipelines.core.quality import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.results import RunResult, StageResult
 from pipelines.core.salting import (
     SALTABLE_JOINS,
@@ -60,12 +61,13 @@ def _now() -> dt.datetime:
 
 class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
-                 force: bool = False, resume: bool = False) -> None:
+                 force: bool = False, resume: bool = False, validate: bool = True) -> None:
         self.spark = spark
         self.settings = settings
         self.plan = plan
         self.force = force
         self.resume = resume
+        self.validate = validate  # propagate schemas first (skipped for a no-op rerun)
         self.warehouse = settings.warehouse_path
         self.ledger = Ledger(spark, self.warehouse)
         self.run_id = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -110,6 +112,8 @@ class Runner:
             from pipelines.core.report import write_report
 
             result.report = write_report(self.warehouse, result)
+            if self.settings.quality.ge_results and self.quality and result.report:
+                self._write_ge_results(os.path.dirname(result.report))
         except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
             log.exception("could not write the run report")
         self.ledger.append_quality([
@@ -131,6 +135,14 @@ class Runner:
         if result.status == "succeeded":
             self._drop_staging(result.generation)
 
+    def _write_ge_results(self, folder: str) -> None:
+        from pipelines.core import ge_adapter
+
+        results = [r for q in self.quality for r in q.results]
+        validation = ge_adapter.to_validation_result(results, f"{self.plan.name}.{self.run_id}")
+        with open(os.path.join(folder, "ge_validation.json"), "w") as fh:
+            json.dump(validation.to_json_dict(), fh, indent=2, default=str)
+
     # ---------------------------------------------------------------- the run
     def _run(self, result: RunResult) -> None:
         plan = self.plan
@@ -143,6 +155,10 @@ class Runner:
             result.message = (f"{plan.name} {plan.date} already succeeded in run {last.run_id};"
                               " use --force to run it again")
             return
+        if self.validate:
+            from pipelines.core.analysis import check_schemas
+
+            plan.schemas.update(check_schemas(self.spark, plan))
         attempt = 1 + sum(1 for r in previous if r.generation == generation)
         result.generation, result.attempt = generation, attempt
         code, config = code_hash(plan.pipeline), config_hash(self.settings)
@@ -176,9 +192,6 @@ class Runner:
         faults.point("after_start")
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
-        blocking = [r for q in self.quality for r in q.blocking]
-        if blocking:
-            raise _quality_error(plan.name, blocking)
         faults.point("before_publish")
         for sink in plan.sinks.values():
             out = self._publish(sink, frames[sink.input], generation)
@@ -261,8 +274,9 @@ class Runner:
 
             started = time.time()
             try:
-                with_retries(write, self.settings.retries, what=f"stage {name}",
-                             on_retry=count_retry)
+                with faults.timer(f"during_stage:{name}"):
+                    with_retries(write, self.settings.retries, what=f"stage {name}",
+                                 on_retry=count_retry)
             except Exception as exc:
                 raise classify(exc, pipeline=self.plan.name, stage=name,
                                source=",".join(self._upstream_sources(name)) or None) from exc
@@ -270,13 +284,27 @@ class Runner:
             record.skew = self.probe.report(name)
             staged = read_delta(self.spark, path)
         quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
+        for suite in gate.suites:
+            quality.results.extend(self._suite_results(name, suite, gate.good_rows(staged)))
         self.quality.append(quality)
         record.rows_out = quality.rows - quality.dropped_rows
         record.rows_dropped = quality.dropped_rows
+        if quality.blocking:  # stop here: everything downstream would be wasted work
+            raise _quality_error(self.plan.name, quality.blocking)
         faults.point(f"after_stage:{name}")
         if gate.drops_rows and quality.dropped_rows:
             self.quarantine[name] = gate.bad_rows(staged)
         return gate.good_rows(staged)
+
+    def _suite_results(self, stage: str, suite: Any, df: DataFrame) -> list[CheckResult]:
+        """A full GE suite from JSON, validated by GE's own engine (one pass of its own)."""
+        from pipelines.core import ge_adapter
+
+        verdict = ge_adapter.validate_with_ge(df, suite_path=suite.args["path"])
+        return [CheckResult(stage=stage, expectation=f"{suite.name}:{name}", ge_type=name.split(
+            ":")[0], severity=suite.severity, success=ok, evaluated_rows=0,
+            failing_rows=value if isinstance(value, int) else 0, observed_value=value)
+            for name, (ok, value) in verdict.items()]
 
     def _fused_upstream(self, name: str) -> list[str]:
         out, todo = [], list(self.plan.stage(name).inputs)

@@ -58,7 +58,8 @@ class SaltSettings:
 class QualitySettings:
     drop_threshold: float = 0.001  # share of rows a "drop" check may remove before it fails the run
     sample_values: int = 5
-    report: bool = True
+    # write each run's verdicts as GE's ExpectationSuiteValidationResult JSON (imports GE)
+    ge_results: bool = True
 
 
 @dataclass(frozen=True)

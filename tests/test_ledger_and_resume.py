@@ -1,0 +1,141 @@
+"""The run ledger, resuming failed runs, the lock, retries and rollback."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import pipelines.core.runner as runner_module
+from pipelines.core.errors import PublishError
+from pipelines.core.failures import is_transient, with_retries
+from pipelines.core.lock import PipelineLock
+from pipelines.core.settings import RetrySettings
+from tests.helpers import DATE, cli, table
+
+
+def _land(warehouse: str, date: str, rows: list[tuple[str, int]]) -> None:
+    folder = f"{warehouse}/landing/events/{date}"
+    os.makedirs(folder, exist_ok=True)
+    with open(f"{folder}/part-0.json", "w") as fh:
+        fh.write("\n".join(json.dumps({"user": u, "n": n}) for u, n in rows) + "\n")
+
+
+def _run(capsys, warehouse, *args, date=DATE):
+    return cli(capsys, "run", "events_append", "--date", date, *args, warehouse=warehouse)
+
+
+@pytest.fixture
+def failing_publish(monkeypatch):
+    """Make the next publish fail once, after the stages were materialized."""
+    real = runner_module.publish
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise PublishError("storage went away", sink="user_totals")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "publish", flaky)
+    return calls
+
+
+def describe_the_ledger():
+    def it_records_runs_with_their_outputs_and_inputs(spark, warehouse, capsys):
+        _land(warehouse, DATE, [("a", 1), ("b", 2)])
+        _, run, _ = _run(capsys, warehouse)
+        code, history, _ = cli(capsys, "history", "events_append", warehouse=warehouse)
+        assert code == 0
+        (record,) = history["runs"]
+        assert record["run_id"] == run["run_id"] and record["status"] == "succeeded"
+        assert record["outputs"][0]["delta_version"] == run["outputs"][0]["delta_version"]
+        assert record["params"]["date"] == DATE
+        assert record["inputs"]["events"]["fingerprint"]
+        code, shown, _ = cli(capsys, "show", run["run_id"], warehouse=warehouse)
+        assert code == 0 and shown["stages"][1]["rows_out"] == 2
+
+
+def describe_resume():
+    def it_continues_a_failed_run_from_its_materialized_stages(spark, warehouse, capsys,
+                                                               failing_publish):
+        _land(warehouse, DATE, [("a", 1), ("a", 2), ("b", 5)])
+        code, failed, _ = _run(capsys, warehouse)
+        assert code == 1 and failed["sink"] == "user_totals"
+        code, out, _ = _run(capsys, warehouse)
+        assert code == 0
+        assert (out["generation"], out["attempt"]) == (1, 2)
+        assert {s["name"]: s["resumed"] for s in out["stages"]}["per_user"] is True
+        assert sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "user", "total").collect()) == [("a", 3), ("b", 5)]
+
+    def it_refuses_to_mix_data_when_an_input_changed(spark, warehouse, capsys,
+                                                     failing_publish):
+        _land(warehouse, DATE, [("a", 1)])
+        assert _run(capsys, warehouse)[0] == 1
+        _land(warehouse, DATE, [("a", 1), ("late", 9)])
+        code, out, err = _run(capsys, warehouse)
+        assert code == 2 and out["kind"] == "resume-conflict" and out["source"] == "events"
+        assert "--force" in err
+        code, out, _ = _run(capsys, warehouse, "--force")
+        assert code == 0 and out["generation"] == 2
+        assert table(spark, warehouse, "user_totals").count() == 2
+
+
+def describe_the_lock():
+    def it_refuses_a_second_run_with_exit_code_4(spark, warehouse, capsys, settings_for):
+        _land(warehouse, DATE, [("a", 1)])
+        settings = settings_for(warehouse)
+        with PipelineLock(settings.lock_path, "events_append", run_id="other"):
+            code, out, err = _run(capsys, warehouse)
+        assert code == 4 and out["holder"]["run_id"] == "other"
+        assert _run(capsys, warehouse)[0] == 0  # released on exit from the holder
+
+    def it_is_released_when_a_run_fails(spark, warehouse, capsys, settings_for):
+        code, _, _ = _run(capsys, warehouse, date="2026-01-01")  # no input: exit 5
+        assert code == 5
+        PipelineLock(settings_for(warehouse).lock_path, "events_append").acquire().release()
+
+
+def describe_retries():
+    def it_retries_transient_failures_with_backoff_and_not_deterministic_ones():
+        attempts, sleeps = [], []
+
+        def flaky():
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise RuntimeError("io.delta.exceptions.ConcurrentAppendException: Files were "
+                                   "added to the root of the table")
+            return "ok"
+
+        settings = RetrySettings(max_attempts=4, base_delay_s=1.0, max_delay_s=1.5)
+        assert with_retries(flaky, settings, what="t", sleep=sleeps.append) == "ok"
+        assert len(attempts) == 3 and len(sleeps) == 2
+        assert 0.5 <= sleeps[0] <= 1.0 and 0.75 <= sleeps[1] <= 1.5  # capped, jittered
+        assert not is_transient(ValueError("[MALFORMED_RECORD_IN_PARSING] bad json"))
+        with pytest.raises(ValueError):
+            with_retries(lambda: (_ for _ in ()).throw(ValueError("x")), settings, what="t",
+                         sleep=sleeps.append)
+
+
+def describe_rollback():
+    def it_restores_the_tables_a_run_published(spark, warehouse, capsys):
+        _land(warehouse, DATE, [("a", 1)])
+        _land(warehouse, "2026-11-27", [("b", 2)])
+        assert _run(capsys, warehouse)[0] == 0
+        _, second, _ = _run(capsys, warehouse, date="2026-11-27")
+        assert table(spark, warehouse, "user_totals").count() == 2
+        code, out, _ = cli(capsys, "rollback", second["run_id"], warehouse=warehouse)
+        assert code == 0 and out["tables"][0]["table"] == "user_totals"
+        assert [r["user"] for r in table(spark, warehouse, "user_totals").collect()] == ["a"]
+        _, shown, _ = cli(capsys, "show", second["run_id"], warehouse=warehouse)
+        assert shown["status"] == "rolled_back"
+
+    def it_refuses_to_roll_back_under_later_commits(spark, warehouse, capsys):
+        _land(warehouse, DATE, [("a", 1)])
+        _land(warehouse, "2026-11-27", [("b", 2)])
+        _, first, _ = _run(capsys, warehouse)
+        assert _run(capsys, warehouse, date="2026-11-27")[0] == 0
+        code, out, _ = cli(capsys, "rollback", first["run_id"], warehouse=warehouse)
+        assert code == 1 and "roll back the later runs first" in out["message"]
