@@ -81,32 +81,36 @@ _GE_CLASSES = {
 }
 
 
-def _suite(name: str, checks: Sequence[Expectation]) -> Any:
+def _context() -> Any:
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=name)
+    return gx.get_context(mode="ephemeral")
+
+
+def _suite(context: Any, name: str, checks: Sequence[Expectation]) -> Any:
+    import great_expectations as gx
+
+    suite = context.suites.add(gx.ExpectationSuite(name=name))
     for check in checks:
         cls = getattr(gx.expectations, _GE_CLASSES[check.ge_type])
         suite.add_expectation(cls(**_ge_kwargs(check), meta={"name": check.name}))
     return suite
 
 
-def load_suite_file(path: str) -> Any:
+def load_suite_file(context: Any, path: str) -> Any:
     """A GE ``ExpectationSuite`` from its JSON file."""
     import great_expectations as gx
 
     try:
         with open(path) as fh:
             data = json.load(fh)
-        return gx.ExpectationSuite(**data)
+        data.pop("id", None)
+        return context.suites.add(gx.ExpectationSuite(**data))
     except (OSError, ValueError, TypeError) as exc:
         raise DefinitionError(f"cannot load expectation suite: {exc}", file=path) from None
 
 
-def _validate(df: DataFrame, suite: Any) -> Any:
-    import great_expectations as gx
-
-    context = gx.get_context(mode="ephemeral")
+def _validate(context: Any, df: DataFrame, suite: Any) -> Any:
     source = context.data_sources.add_spark(name=f"pipelines_{uuid.uuid4().hex[:8]}",
                                             persist=False)
     asset = source.add_dataframe_asset(name="stage_output")
@@ -118,8 +122,10 @@ def _validate(df: DataFrame, suite: Any) -> Any:
 def validate_with_ge(df: DataFrame, checks: Sequence[Expectation] = (), *,
                      suite_path: str | None = None) -> GeVerdict:
     """Validate ``df`` with GE's own engine; returns name -> (success, count or value)."""
-    suite = load_suite_file(suite_path) if suite_path else _suite("pipelines", checks)
-    outcome = _validate(df, suite)
+    context = _context()
+    suite = (load_suite_file(context, suite_path) if suite_path
+             else _suite(context, f"pipelines_{uuid.uuid4().hex[:8]}", checks))
+    outcome = _validate(context, df, suite)
     verdict = GeVerdict()
     for r in outcome.results:
         cfg = r.expectation_config
