@@ -45,8 +45,9 @@ __all__ = [
 ]
 
 
-def load(name: str, *, env: str = "local", conf: list[str] | None = None, spark=None):  # noqa: ANN001, ANN201
+def load(name: str, *, date: str | None = None, env: str = "local",
+         conf: list[str] | None = None, spark=None):  # noqa: ANN001, ANN201
     """Open a pipeline for exploration (notebooks): see :class:`pipelines.core.explore.Explorer`."""
     from pipelines.core.explore import Explorer
 
-    return Explorer.open(name, env=env, conf=conf or [], spark=spark)
+    return Explorer.open(name, date=date, env=env, conf=conf or [], spark=spark)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -12,13 +13,24 @@ from tests.helpers import DATE, cli
 LATER = "2026-11-27"
 
 
-@pytest.fixture
-def published(spark, warehouse, capsys):
-    """A warehouse where DATE already ran, and LATER has FX rates but no orders yet."""
+@pytest.fixture(scope="module")
+def published_once(spark, tmp_path_factory):
+    """A warehouse where DATE already ran, and LATER has FX rates and a few orders."""
+    from pipelines.core.cli import main
+
+    warehouse = str(tmp_path_factory.mktemp("bad") / "wh")
     generate(spark, warehouse, DATE, rows=400, customers=50, seed=5)
-    assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=warehouse)[0] == 0
+    assert main(["run", "daily_revenue", "--date", DATE, "--env", "test",
+                 "--conf", f"warehouse={warehouse}"]) == 0
     generate(spark, warehouse, LATER, rows=10, customers=50, seed=5)
     return warehouse
+
+
+@pytest.fixture
+def published(published_once, tmp_path):
+    copy = str(tmp_path / "wh")
+    shutil.copytree(published_once, copy)
+    return copy
 
 
 def _landing(warehouse: str, date: str) -> str:

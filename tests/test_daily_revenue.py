@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
@@ -12,10 +14,45 @@ from tests.helpers import DATE, cli, table
 NEXT = "2026-11-27"
 
 
-@pytest.fixture
-def demo(spark, warehouse):
+SALT_CONF = ("--conf", "salting.skew_factor=0.5")  # 4 shuffle partitions: 20% of rows is hot
+
+
+@pytest.fixture(scope="module")
+def first_run(spark, tmp_path_factory):
+    """A warehouse with demo data, after one successful run: (warehouse, the run's JSON)."""
+    warehouse = str(tmp_path_factory.mktemp("daily") / "wh")
     generate(spark, warehouse, DATE, rows=3000, customers=200, hot_share=0.6, seed=3)
-    return warehouse
+    capsys = _CapturingCli()
+    code, out, err = capsys.run("run", "daily_revenue", "--date", DATE, *SALT_CONF,
+                                warehouse=warehouse)
+    if code != 0:
+        pytest.fail(err)
+    return warehouse, out
+
+
+class _CapturingCli:
+    """cli() for module fixtures, where pytest's capsys is not available."""
+
+    def run(self, *args, warehouse):
+        import contextlib
+        import io
+        import json
+
+        from pipelines.core.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        argv = [*args, "--env", "test", "--conf", f"warehouse={warehouse}", "--json"]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv)
+        return code, json.loads(out.getvalue() or "null"), err.getvalue()
+
+
+@pytest.fixture
+def demo(first_run, tmp_path):
+    """A private copy of the warehouse after the first run."""
+    copy = str(tmp_path / "wh")
+    shutil.copytree(first_run[0], copy)
+    return copy
 
 
 def _expected_fact(spark, warehouse, date):
@@ -40,11 +77,8 @@ def _expected_fact(spark, warehouse, date):
 
 
 def describe_a_nightly_run():
-    def it_publishes_both_sinks_with_the_hand_written_result(spark, demo, capsys):
-        # 4 shuffle partitions in tests: a key holding 20% of rows is hot at skew factor 0.5
-        code, out, err = cli(capsys, "run", "daily_revenue", "--date", DATE,
-                             "--conf", "salting.skew_factor=0.5", warehouse=demo)
-        assert code == 0, err
+    def it_publishes_both_sinks_with_the_hand_written_result(spark, first_run):
+        demo, out = first_run
         assert out["status"] == "succeeded"
         assert {o["table"] for o in out["outputs"]} == {"fact_daily_revenue", "customer_totals"}
         fact = table(spark, demo, "fact_daily_revenue")
@@ -58,14 +92,12 @@ def describe_a_nightly_run():
         assert stages["orders_fx"]["salting"]["decision"] == "broadcast"
 
     def it_is_a_no_op_when_the_date_already_succeeded(spark, demo, capsys, delta_versions):
-        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
         before = delta_versions(demo)
         code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)
         assert code == 0 and out["status"] == "skipped"
         assert delta_versions(demo) == before
 
     def it_gives_identical_tables_when_forced_to_run_again(spark, demo, capsys):
-        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
         first_fact = table(spark, demo, "fact_daily_revenue").collect()
         first_totals = table(spark, demo, "customer_totals").collect()
         code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, "--force",
@@ -79,7 +111,6 @@ def describe_a_nightly_run():
 
     def it_replaces_only_the_partition_of_its_date(spark, demo, capsys):
         generate(spark, demo, NEXT, rows=500, customers=200, seed=3)
-        assert cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)[0] == 0
         day_one = table(spark, demo, "fact_daily_revenue").collect()
         assert cli(capsys, "run", "daily_revenue", "--date", NEXT, warehouse=demo)[0] == 0
         fact = table(spark, demo, "fact_daily_revenue")

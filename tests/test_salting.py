@@ -43,7 +43,9 @@ def describe_salted_reduce():
                            allow_nan_equality=True)
 
     def it_keeps_the_types_of_the_plain_reduce(spark):
-        df = spark.createDataFrame([("hot", 1)], "k string, v decimal(18,2)")
+        from decimal import Decimal
+
+        df = spark.createDataFrame([("hot", Decimal("1.50"))], "k string, v decimal(18,2)")
         hot = declared_hot_keys(["k"], [("hot",)], 2)
         aggs = [agg.sum_("v", "total"), agg.top_k("v", 2, "top")]
         assert (salted_reduce(df, ["k"], aggs, hot).schema.simpleString()

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from pipelines.core.errors import DefinitionError, PublishError, QualityError
 from pipelines.core.spec import Sink
-from pipelines.core.tables import current_version, is_delta
+from pipelines.core.tables import commit_info, current_version, is_delta
 
 __all__ = [
     "PublishResult",
@@ -117,14 +117,18 @@ def _check_schema(spark: SparkSession, path: str, df: DataFrame, sink: Sink,
 
 def find_commit(spark: SparkSession, path: str, tag: str, *, depth: int = 50,
                 ) -> tuple[int, int | None] | None:
-    """The (version, rows written) of the commit carrying ``tag``, if any."""
-    from delta.tables import DeltaTable
-
-    rows = (DeltaTable.forPath(spark, path).history(depth)
-            .select("version", "userMetadata", "operationMetrics").collect())
-    for row in rows:
-        if row["userMetadata"] == tag:
-            return int(row["version"]), _rows_written(row["operationMetrics"] or {})
+    """The (version, rows written) of the newest commit carrying ``tag`` among the last
+    ``depth`` commits, if any (reads the commit files, no Spark job)."""
+    latest = current_version(spark, path)
+    if latest is None:
+        return None
+    for version in range(latest, max(-1, latest - depth), -1):
+        try:
+            info = commit_info(spark, path, version)
+        except Exception:  # noqa: BLE001 - an old commit may have been cleaned up
+            break
+        if info.get("userMetadata") == tag:
+            return version, _rows_written(info.get("operationMetrics") or {})
     return None
 
 

@@ -87,7 +87,10 @@ class Plan:
             "stages": [
                 {"name": n, "kind": type(self.stage(n)).__name__.lower(),
                  "inputs": list(self.stage(n).inputs),
-                 "columns": _columns(self.schemas.get(n))}
+                 "columns": _columns(self.schemas.get(n)),
+                 "salting": _salting_note(self.stage(n)),
+                 "checks": [{"name": c.name, "severity": c.severity}
+                            for c in self.stage(n).checks]}
                 for n in self.order
             ],
             "sinks": [
@@ -96,6 +99,12 @@ class Plan:
                 for f in self.footprint
             ],
         }
+
+
+def _salting_note(stage: Any) -> str | None:
+    from pipelines.core.render import salting_note
+
+    return salting_note(stage)
 
 
 def _columns(schema: Any) -> list[str] | None:

@@ -25,6 +25,28 @@ def _describe(stage: Any) -> str:
     return type(stage).__name__
 
 
+def salting_note(stage: Any) -> str | None:
+    """Where salting will apply, as the plan can tell before any data is read."""
+    from pipelines.core.salting import SALTABLE_JOINS, needs_salting
+
+    if isinstance(stage, Reduce):
+        if stage.salt == "off":
+            return "salting: off"
+        if stage.salt == "auto" and not needs_salting(stage.aggs):
+            return "salting: never (only combinable aggregations, combined map-side)"
+        heavy = ", ".join(a.alias for a in stage.aggs if not a.combinable)
+        how = f"{stage.salt} salts" if isinstance(stage.salt, int) else "detected at run time"
+        return f"salting: hot keys of {', '.join(stage.keys)} ({how}); non-combinable: {heavy}"
+    if isinstance(stage, Join):
+        if stage.how not in SALTABLE_JOINS:
+            return f"salting: never ({stage.how} join)"
+        if stage.salt == "off":
+            return "salting: off"
+        pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""
+        return f"salting: {pre}hot keys of the left side on {', '.join(stage.on)}"
+    return None
+
+
 def render_plan(plan: Plan, warehouse: str) -> str:
     lines = [f"pipeline {plan.name} for {plan.date}", "", "sources:"]
     for s in plan.sources.values():
@@ -37,6 +59,9 @@ def render_plan(plan: Plan, warehouse: str) -> str:
         inputs = " + ".join(stage.inputs)
         lines.append(f"  {name:<20} <- {inputs}")
         lines.append(f"  {'':<20}    {_describe(stage)}")
+        note = salting_note(stage)
+        if note:
+            lines.append(f"  {'':<20}    {note}")
         schema = plan.schemas.get(name)
         if schema is not None:
             cols = ", ".join(f"{f.name}:{f.dataType.simpleString()}" for f in schema.fields)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
 from pyspark.sql import SparkSession
 
 __all__ = ["table_path", "landing_path", "path_exists", "is_delta", "current_version",
-           "read_delta", "tables_root"]
+           "read_delta", "tables_root", "commit_info"]
 
 
 def tables_root(warehouse: str) -> str:
@@ -46,20 +47,51 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     return True
 
 
-def is_delta(spark: SparkSession, path: str) -> bool:
-    from delta.tables import DeltaTable
+def _log_versions(spark: SparkSession, path: str) -> list[int]:
+    """Versions of the commit files in ``<path>/_delta_log`` (a driver-side listing, no job)."""
+    jvm: Any = spark.sparkContext._jvm
+    log_dir = jvm.org.apache.hadoop.fs.Path(_join(path, "_delta_log"))
+    fs = log_dir.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(log_dir):
+        return []
+    versions = []
+    for status in fs.listStatus(log_dir):
+        name = status.getPath().getName()
+        stem = name[:-5] if name.endswith(".json") else ""
+        if stem.isdigit():
+            versions.append(int(stem))
+    return versions
 
-    return bool(DeltaTable.isDeltaTable(spark, path))
+
+def commit_info(spark: SparkSession, path: str, version: int) -> dict[str, Any]:
+    """The ``commitInfo`` action of one commit (driver-side read of its JSON file)."""
+    jvm: Any = spark.sparkContext._jvm
+    file = jvm.org.apache.hadoop.fs.Path(_join(path, "_delta_log", f"{version:020d}.json"))
+    fs = file.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = fs.open(file)
+    try:
+        text = jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+    for line in text.splitlines():
+        action = json.loads(line) if line.strip() else {}
+        if "commitInfo" in action:
+            return dict(action["commitInfo"])
+    return {}
+
+
+def is_delta(spark: SparkSession, path: str) -> bool:
+    return bool(_log_versions(spark, path))
 
 
 def current_version(spark: SparkSession, path: str) -> int | None:
-    """The latest committed version of the Delta table at ``path`` (None if absent)."""
-    if not is_delta(spark, path):
-        return None
-    from delta.tables import DeltaTable
+    """The latest committed version of the Delta table at ``path`` (None if absent).
 
-    row = DeltaTable.forPath(spark, path).history(1).select("version").head()
-    return int(row[0]) if row else None
+    Delta commits are the numbered JSON files of ``_delta_log``; the newest one is the table's
+    version. Listing them is a driver-side call, unlike reading the history (a Spark job).
+    """
+    versions = _log_versions(spark, path)
+    return max(versions) if versions else None
 
 
 def read_delta(spark: SparkSession, path: str, version: int | None = None) -> Any:

@@ -1,0 +1,141 @@
+"""Framework vs hand-written PySpark + delta-spark on the reference pipeline.
+
+Generates ``--rows`` orders (default 3,000,000) for one date, then runs, alternating in one
+process: (a) ``daily_revenue`` through the framework (import, planning, checks, staging, ledger
+and reports included), and (b) the same logic written by hand. Prints each wall time and the
+ratio of medians framework / hand-written (target: at most 1.05). Spark's own start-up is not
+counted. Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import ROOT, median, plain_spark, timed
+
+DATE = "2026-11-26"
+
+
+def hand_written(spark, wh: str) -> None:
+    """daily_revenue as a data engineer would write it without the framework."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    from schemas.sales import CUSTOMERS, RAW_ORDERS
+
+    raw = spark.read.schema(RAW_ORDERS).option("mode", "FAILFAST").json(
+        f"{wh}/landing/orders/date={DATE}")
+    clean = (raw.withColumn("order_id", F.trim("order_id"))
+             .withColumn("customer_id", F.trim("customer_id"))
+             .withColumn("currency", F.upper(F.trim("currency")))
+             .withColumn("order_date", F.to_date("order_ts"))
+             .where(F.col("order_date") == F.lit(DATE).cast("date")))
+    bad = (F.col("customer_id").isNull() | (F.col("amount") < 0) | (F.col("amount") > 1_000_000)
+           | ~F.col("currency").isin("USD", "EUR", "GBP", "JPY", "CHF"))
+    flagged = clean.withColumn("bad", bad).persist()
+    stats = flagged.agg(F.count(F.lit(1)).alias("n"),
+                        F.sum(F.col("order_id").isNull().cast("int")).alias("null_ids"),
+                        F.sum(F.col("bad").cast("int")).alias("bad")).head()
+    dupes = (flagged.where(F.col("order_id").isNotNull()).groupBy("order_id").count()
+             .where("count > 1").count())
+    if stats["null_ids"] or dupes or stats["bad"] > 0.05 * stats["n"]:
+        raise RuntimeError("quality failure")
+    if stats["bad"]:
+        flagged.where("bad").write.format("delta").mode("append").save(f"{wh}/tables/quarantine")
+    fx = spark.read.format("delta").load(f"{wh}/tables/fx_rates").where(
+        F.col("rate_date") == DATE)
+    customers = spark.read.format("delta").load(f"{wh}/tables/customers").select(
+        *CUSTOMERS.fieldNames())
+    enriched = (flagged.where(~F.col("bad")).drop("bad").join(F.broadcast(fx), "currency")
+                .withColumn("amount_usd", (F.col("amount") * F.col("usd_rate")).cast(
+                    "decimal(18,2)")).drop("usd_rate", "rate_date")
+                .join(F.broadcast(customers), "customer_id"))
+    fact = enriched.groupBy("order_date", "customer_id", "country").agg(
+        F.count(F.lit(1)).alias("orders"), F.sum("amount_usd").alias("revenue_usd"),
+        F.count_distinct("product").alias("distinct_products"),
+        F.slice(F.sort_array(F.collect_list("amount_usd"), False), 1, 3).alias(
+            "top_amounts_usd"))
+    (fact.write.format("delta").mode("overwrite").option("replaceWhere",
+                                                         f"order_date = '{DATE}'")
+     .partitionBy("order_date").save(f"{wh}/tables/fact_daily_revenue"))
+    latest = enriched.groupBy("customer_id", "name", "country", "segment").agg(
+        F.max("order_date").alias("last_order_date"), F.count(F.lit(1)).alias("last_day_orders"),
+        F.sum("amount_usd").alias("last_day_revenue_usd"))
+    path = f"{wh}/tables/customer_totals"
+    if DeltaTable.isDeltaTable(spark, path):
+        (DeltaTable.forPath(spark, path).alias("t").merge(latest.alias("s"),
+                                                          "t.customer_id = s.customer_id")
+         .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+    else:
+        latest.write.format("delta").save(path)
+    flagged.unpersist()
+
+
+def framework(wh: str, first: bool) -> None:
+    """Import, plan and run through the framework, as ``pipelines run --force`` would."""
+    cli = importlib.import_module("pipelines.core.cli")
+    code = cli.main(["run", "daily_revenue", "--date", DATE, "--conf", f"warehouse={wh}",
+                     "--force"])
+    if code != 0:
+        raise RuntimeError(f"framework run failed with exit code {code}")
+
+
+def import_cost() -> float:
+    """Seconds a fresh interpreter spends importing the framework (and GE, which a run with
+    checks imports to write its results), beyond importing pyspark and delta themselves."""
+    def run(code: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    base = run("import pyspark.sql, delta.tables")
+    ours = run("import pyspark.sql, delta.tables, pipelines.core.cli, pipelines.core.runner, "
+               "pipelines.daily_revenue, pipelines.core.ge_adapter, great_expectations")
+    return max(0.0, ours - base)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=3_000_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    spark = plain_spark()
+    root = tempfile.mkdtemp(prefix="bench-pipeline-")
+    wh_fw, wh_hand = f"{root}/framework", f"{root}/hand"
+    t0 = time.perf_counter()
+    from pipelines.core.demo_data import generate
+
+    generate(spark, wh_fw, DATE, rows=args.rows, customers=20_000, hot_share=0.5, seed=11,
+             bad_share=0.001, files=8)
+    shutil.copytree(wh_fw, wh_hand)
+    print(f"generated {args.rows} orders in {time.perf_counter() - t0:.1f}s", flush=True)
+    # warm both paths once (JIT, Delta classes); not counted
+    hand_written(spark, wh_hand)
+    framework(wh_fw, True)
+    fw_times, hand_times = [], []
+    for i in range(args.repeats):
+        hand_times.append(timed(lambda: hand_written(spark, wh_hand)))
+        fw_times.append(timed(lambda: framework(wh_fw, False)))
+        print(f"repeat {i + 1}: framework {fw_times[-1]:.1f}s, hand-written "
+              f"{hand_times[-1]:.1f}s", flush=True)
+    imports = import_cost()
+    fw = median(fw_times) + imports
+    ratio = fw / median(hand_times)
+    print(f"rows={args.rows} framework_median_s={median(fw_times):.1f} "
+          f"+ framework_import_s={imports:.1f} hand_median_s={median(hand_times):.1f} "
+          f"ratio_framework_over_hand={ratio:.3f}")
+    shutil.rmtree(root, ignore_errors=True)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Hot keys: framework salting vs Spark defaults (AQE on) vs AQE off, measured in one run.
+
+Data: ``--rows`` rows (default 6,000,000) whose hottest key holds ``--hot-share`` (0.57) of
+them, the rest spread over 100,000 keys. Two workloads:
+
+* a non-combinable reduce (top 5 values and exact distinct count per key), and
+* a sort-merge join with a 100,000-row dimension (broadcast disabled).
+
+For each workload and mode it prints the wall time (hot-key detection included for the salted
+mode), the heaviest Spark stage's max/median task duration, and the makespan projected for 64
+task slots from the measured task durations (longest-first scheduling). Targets: salted wall
+time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot makespan >= 5x shorter.
+Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+
+from _common import median, plain_spark, timed
+from pyspark.sql import functions as F
+
+KEYS = 100_000
+
+
+def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str]:
+    u = (F.pmod(F.xxhash64(F.col("id"), F.lit("u")), F.lit(1_000_003)) / 1_000_003.0)
+    cold = F.format_string("k%06d", F.pmod(F.xxhash64(F.col("id"), F.lit("k")), F.lit(KEYS)))
+    facts = spark.range(rows).select(
+        F.when(u < hot_share, F.lit("HOT")).otherwise(cold).alias("key"),
+        F.pmod(F.xxhash64(F.col("id"), F.lit("v")), F.lit(1_000_000)).alias("v"),
+        F.format_string("payload-%d", F.col("id")).alias("payload"))
+    facts.repartition(16).write.mode("overwrite").parquet(f"{folder}/facts")
+    dim = spark.range(KEYS).select(F.format_string("k%06d", F.col("id")).alias("key"),
+                                   F.format_string("name-%d", F.col("id")).alias("name"))
+    dim = dim.unionByName(spark.createDataFrame([("HOT", "the hot one")],
+                                                "key string, name string"))
+    dim.repartition(4).write.mode("overwrite").parquet(f"{folder}/dim")
+    return f"{folder}/facts", f"{folder}/dim"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=6_000_000)
+    parser.add_argument("--hot-share", type=float, default=0.57)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    spark = plain_spark(shuffle_partitions=200)  # Spark's default partition count
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    from pipelines.core.salting import detect_hot_keys, plain_reduce, salted_join, salted_reduce
+    from pipelines.core.settings import load_settings
+    from pipelines.core.skew import SkewProbe
+    from transforms import aggregations as agg
+
+    salt_conf = load_settings("local").salting
+    folder = tempfile.mkdtemp(prefix="bench-skew-")
+    facts_path, dim_path = make_data(spark, folder, args.rows, args.hot_share)
+    facts, dim = spark.read.parquet(facts_path), spark.read.parquet(dim_path)
+    aggs = [agg.top_k("v", 5, "top5"), agg.count_distinct("v", "distinct_v")]
+    probe = SkewProbe(spark)
+
+    def parts() -> int:
+        return int(spark.conf.get("spark.sql.shuffle.partitions"))
+
+    def reduce_job(mode: str):
+        def job():
+            df = facts
+            if mode == "salted":
+                hot = detect_hot_keys(df, ["key"], salt_conf, shuffle_partitions=parts())
+                out = salted_reduce(df, ["key"], aggs, hot)
+            else:
+                out = plain_reduce(df, ["key"], aggs)
+            out.write.format("noop").mode("overwrite").save()
+        return job
+
+    def join_job(mode: str):
+        def job():
+            if mode == "salted":
+                hot = detect_hot_keys(facts, ["key"], salt_conf, shuffle_partitions=parts())
+                out = salted_join(facts, dim, ["key"], "inner", hot)
+            else:
+                out = facts.join(dim, ["key"], "inner")
+            out.write.format("noop").mode("overwrite").save()
+        return job
+
+    results = {}
+    for workload, make in (("reduce", reduce_job), ("join", join_job)):
+        for mode in ("salted", "aqe_on", "aqe_off"):
+            spark.conf.set("spark.sql.adaptive.enabled", "false" if mode == "aqe_off" else "true")
+            make(mode)()  # warm-up, not counted
+            walls, skews = [], []
+            for _ in range(args.repeats):
+                name = f"{workload}-{mode}-{len(walls)}"
+                with probe.watch(name):
+                    walls.append(timed(make(mode)))
+                skews.append(probe.report(name) or {})
+            results[(workload, mode)] = (median(walls), skews[-1])
+            s = skews[-1]
+            print(f"{workload:<6} {mode:<8} wall={median(walls):6.1f}s "
+                  f"tasks={s.get('tasks')} max/median={s.get('task_max_over_median')} "
+                  f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.1f}s", flush=True)
+    spark.conf.set("spark.sql.adaptive.enabled", "true")
+    summary = {}
+    for workload in ("reduce", "join"):
+        salted, default = results[(workload, "salted")], results[(workload, "aqe_on")]
+        summary[workload] = {
+            "salted_wall_over_default": round(salted[0] / default[0], 3),
+            "salted_wall_over_aqe_off": round(salted[0] / results[(workload, "aqe_off")][0], 3),
+            "salted_task_max_over_median": salted[1].get("task_max_over_median"),
+            "default_task_max_over_median": default[1].get("task_max_over_median"),
+            "makespan64_default_over_salted": round(
+                default[1].get("makespan_64_slots_ms", 0)
+                / max(1.0, salted[1].get("makespan_64_slots_ms", 1)), 2),
+        }
+    print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share, **summary}))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
