@@ -18,27 +18,27 @@ __all__ = ["code_hash", "config_hash", "files_fingerprint"]
 _IGNORED_SETTINGS = ("env", "log_level", "retries", "lock_dir", "secrets", "timezone")
 
 
-def _file_of(obj: Any) -> str | None:
+def _source(module_name: str) -> str:
+    """A module's source, also when it was imported from a ``--py-files`` zip."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return ""
     try:
-        return inspect.getsourcefile(obj)
-    except TypeError:
-        return None
+        return inspect.getsource(module)
+    except (OSError, TypeError):
+        return ""
 
 
 def code_hash(pipeline: Pipeline) -> str:
     """Hash of the pipeline module and of every module its stage functions live in."""
-    files = set()
-    module = sys.modules.get(pipeline.module)
-    if module is not None and _file_of(module):
-        files.add(_file_of(module))
+    modules = {pipeline.module}
     for stage in pipeline.stages:
-        if isinstance(stage, Map) and _file_of(stage.fn):
-            files.add(_file_of(stage.fn))
+        if isinstance(stage, Map):
+            modules.add(getattr(stage.fn, "__module__", "") or "")
     digest = hashlib.sha256()
-    for path in sorted(f for f in files if f):
-        digest.update(path.rsplit("/", 1)[-1].encode())
-        with open(path, "rb") as fh:
-            digest.update(fh.read())
+    for name in sorted(m for m in modules if m):
+        digest.update(name.encode())
+        digest.update(_source(name).encode())
     return digest.hexdigest()[:16]
 
 
