@@ -31,7 +31,6 @@ KILL_POINTS = [
     "before_stage:clean_orders",
     "during_stage:clean_orders@1500",
     "after_stage:clean_orders",
-    "before_stage:orders_fx",
     "before_stage:orders_enriched",
     "before_stage:daily_revenue",
     "during_stage:daily_revenue@800",
@@ -45,12 +44,10 @@ KILL_POINTS = [
     "after_publish:fact_daily_revenue",
     "before_publish:customer_totals",
     "during_publish:customer_totals@600",
-    "during_publish:customer_totals@2500",
     "after_publish:customer_totals",
     "before_publish:clean_orders_quarantine",
     "during_publish:clean_orders_quarantine@700",
     "after_publish:clean_orders_quarantine",
-    "after_publish",
     "before_ledger_finish",
 ]
 REPORT: dict[str, int] = {"kill_points": 0, "killed": 0, "runs_compared": 0, "differences": 0}

@@ -85,7 +85,7 @@ def describe_severities():
 
     def it_keeps_a_queryable_history_of_every_check(spark, warehouse, capsys):
         _land(warehouse, GOOD)
-        _, out, _ = _run(capsys, warehouse)
+        _, out, _ = _run(capsys, warehouse, "quality.ge_results=true")
         history = spark.read.format("delta").load(f"{warehouse}/_pipelines/quality_results")
         rows = history.where(f"run_id = '{out['run_id']}'").collect()
         assert {r["expectation"] for r in rows} == {"not_null:id", "between:amount",
@@ -122,3 +122,19 @@ def describe_agreement_with_great_expectations():
         for check in CHECKS:
             if check.row_level or check.kind.startswith("unique"):
                 assert ours[check.name][1] == theirs[check.name][1], check.name
+
+
+def describe_full_suites():
+    def it_validates_a_ge_suite_file_with_ges_engine(spark, tmp_path):
+        from pipelines.core.ge_adapter import validate_with_ge
+
+        suite = {"name": "orders", "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+            {"type": "expect_column_value_lengths_to_be_between",
+             "kwargs": {"column": "id", "min_value": 2, "max_value": 3}},
+        ]}
+        path = tmp_path / "suite.json"
+        path.write_text(json.dumps(suite))
+        df = spark.createDataFrame([("r1",), ("r22",), ("long-id",)], "id string")
+        verdict = validate_with_ge(df, suite_path=str(path))
+        assert sorted(ok for ok, _ in verdict.values()) == [False, True]

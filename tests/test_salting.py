@@ -106,3 +106,17 @@ def describe_detect_hot_keys():
         rows = [(f"k{i % 50}", i) for i in range(1000)]
         conf = SaltSettings(sample_fraction=1.0, min_hot_bytes=0)
         assert not detect_hot_keys(_frame(spark, rows), ["k"], conf, shuffle_partitions=4)
+
+
+def describe_spread_for_write():
+    def it_writes_a_hot_partition_with_several_tasks(spark, tmp_path):
+        from pipelines.core.salting import spread_for_write
+
+        rows = [("hot", i) for i in range(400)] + [("cold", i) for i in range(10)]
+        df = spark.createDataFrame(rows, "day string, v int")
+        hot = declared_hot_keys(["day"], [("hot",)], 4)
+        spread = spread_for_write(df, ["day"], hot, partitions=4)
+        spread.write.partitionBy("day").parquet(str(tmp_path / "t"))
+        files = list((tmp_path / "t" / "day=hot").glob("*.parquet"))
+        assert len(files) >= 2
+        assert len(list((tmp_path / "t" / "day=cold").glob("*.parquet"))) == 1

@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("show", help="one run, from the ledger")
     p.add_argument("run_id")
+    p.add_argument("--ge", action="store_true",
+                   help="print the run's quality verdicts as GE's ExpectationSuiteValidationResult")
     _common(p)
     p = sub.add_parser("rollback", help="restore the tables a run published to before it")
     p.add_argument("run_id")
@@ -229,6 +231,16 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     if record is None:
         raise UsageError(f"no run '{args.run_id}' in the ledger", key=args.run_id)
     data = record.to_dict()
+    if args.ge:
+        from pipelines.core import ge_adapter
+        from pipelines.core.quality import CheckResult
+
+        fields = set(CheckResult.__dataclass_fields__)
+        results = [CheckResult(**{k: (tuple(v) if k == "samples" else v)
+                                  for k, v in r.items() if k in fields})
+                   for r in data.get("quality") or []]
+        data = ge_adapter.to_validation_result(results, f"{record.pipeline}.{record.run_id}"
+                                               ).to_json_dict()
     _emit(args, data, json.dumps(data, indent=2, default=str))
     return ExitCode.OK
 

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -75,6 +76,7 @@ class Runner:
         self.quality: list[StageQuality] = []
         self.quarantine: dict[str, DataFrame] = {}
         self.probe = SkewProbe(spark)
+        self.cached: list[DataFrame] = []
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -97,6 +99,8 @@ class Runner:
                 raise error from exc
             raise
         finally:
+            for frame in self.cached:
+                frame.unpersist()
             lock.release()
         result.duration_s = round(time.time() - started, 3)
         if result.status != "skipped":
@@ -232,9 +236,18 @@ class Runner:
     # ---------------------------------------------------------------- stages
     def _needs_materializing(self, name: str) -> bool:
         stage = self.plan.stage(name)
+        return self._is_resume_point(name) or bool(stage.checks)
+
+    def _is_resume_point(self, name: str) -> bool:
+        """Stages written to a staging Delta table: they survive a crash of the driver.
+
+        Stages that only carry checks are cached instead (computed once, audited, reused
+        downstream) unless ``materialize: all``; a resumed run recomputes them from the same
+        pinned inputs.
+        """
+        stage = self.plan.stage(name)
         feeds_sink = any(s.input == name for s in self.plan.sinks.values())
-        return (self.settings.materialize == "all" or feeds_sink or bool(stage.checks)
-                or stage.checkpoint)
+        return self.settings.materialize == "all" or feeds_sink or stage.checkpoint
 
     def _staging_path(self, generation: int, name: str) -> str:
         return (f"{self.warehouse}/_pipelines/staging/{self.plan.name}/{self.plan.date}/"
@@ -259,15 +272,22 @@ class Runner:
                                        if s.input == name for c in s.checks]
         gate = QualityGate(name, checks, self.settings.quality)
         path = self._staging_path(generation, name)
-        if is_delta(self.spark, path):
+        durable = self._is_resume_point(name)
+        if durable and is_delta(self.spark, path):
             record.resumed = True
             staged = read_delta(self.spark, path)
         else:
             prepared = gate.prepare(df)
+            if not durable:
+                prepared = prepared.persist(StorageLevel.MEMORY_AND_DISK)
+                self.cached.append(prepared)
 
             def write() -> None:
                 with self.probe.watch(name):
-                    prepared.write.format("delta").mode("overwrite").save(path)
+                    if durable:
+                        prepared.write.format("delta").mode("overwrite").save(path)
+                    else:  # compute once into the cache; the observed metrics come with it
+                        prepared.write.format("noop").mode("overwrite").save()
 
             def count_retry(_attempt: int, _exc: BaseException) -> None:
                 record.retries += 1
@@ -282,7 +302,7 @@ class Runner:
                                source=",".join(self._upstream_sources(name)) or None) from exc
             record.duration_s = round(time.time() - started, 3)
             record.skew = self.probe.report(name)
-            staged = read_delta(self.spark, path)
+            staged = read_delta(self.spark, path) if durable else prepared
         quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
         for suite in gate.suites:
             quality.results.extend(self._suite_results(name, suite, gate.good_rows(staged)))
@@ -376,7 +396,8 @@ class Runner:
             else:
                 parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
                 hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=parts)
-            df = spread_for_write(df, sink.partition_by, hot)
+            parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+            df = spread_for_write(df, sink.partition_by, hot, partitions=parts)
         txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
         faults.point(f"before_publish:{sink.name}")
         with faults.timer(f"during_publish:{sink.name}"):

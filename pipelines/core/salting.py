@@ -210,9 +210,13 @@ def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,
     return joined.drop(SALT)
 
 
-def spread_for_write(df: DataFrame, partition_by: Sequence[str], hot: HotKeys,
-                     ) -> DataFrame:
-    """Repartition so that each hot partition value is written by several tasks."""
+def spread_for_write(df: DataFrame, partition_by: Sequence[str], hot: HotKeys, *,
+                     partitions: int) -> DataFrame:
+    """Repartition so that each hot partition value is written by several tasks.
+
+    The partition count is explicit so that AQE does not coalesce the pieces back together.
+    """
     if not hot:
         return df
-    return df.repartition(*[F.col(c) for c in partition_by], salt_column(df, hot))
+    count = max(partitions, hot.salt_count)
+    return df.repartition(count, *[F.col(c) for c in partition_by], salt_column(df, hot))

@@ -58,8 +58,9 @@ class SaltSettings:
 class QualitySettings:
     drop_threshold: float = 0.001  # share of rows a "drop" check may remove before it fails the run
     sample_values: int = 5
-    # write each run's verdicts as GE's ExpectationSuiteValidationResult JSON (imports GE)
-    ge_results: bool = True
+    # also write each run's verdicts as GE's ExpectationSuiteValidationResult JSON; off by
+    # default because importing GE costs seconds per run (`pipelines show --ge` converts later)
+    ge_results: bool = False
 
 
 @dataclass(frozen=True)
