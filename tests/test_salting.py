@@ -5,6 +5,7 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyspark.sql import functions as F
 
 from pipelines.core.salting import (
     declared_hot_keys,
@@ -42,6 +43,28 @@ def describe_salted_reduce():
         assert_df_equality(salted, plain, ignore_row_order=True, ignore_nullable=True,
                            allow_nan_equality=True)
 
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rows=rows_strategy, salts=st.integers(2, 5))
+    def it_salts_by_row_content_when_distinct_aggregations_read_different_columns(
+            spark, rows, salts):
+        df = _frame(spark, rows).withColumn("w", (F.col("v") * 7) % 3)
+        aggs = [agg.count_distinct("v", "distinct_v"), agg.collect_set("w", "set_w"),
+                agg.top_k("v", 2, "top2")]
+        hot = declared_hot_keys(["k"], [("hot",)], salts)
+        assert_df_equality(salted_reduce(df, ["k"], aggs, hot), plain_reduce(df, ["k"], aggs),
+                           ignore_row_order=True, ignore_nullable=True)
+
+    def it_splits_a_hot_key_by_the_value_of_its_distinct_column(spark):
+        """Each value lands in one piece, so the pieces' distinct counts simply add up."""
+        df = _frame(spark, [("hot", i % 10) for i in range(200)])
+        hot = declared_hot_keys(["k"], [("hot",)], 4)
+        pieces = (df.withColumn("s", salt_column(df, hot, ["v"])).groupBy("v")
+                  .agg(F.count_distinct("s").alias("n")))
+        assert pieces.where("n > 1").count() == 0
+        assert_df_equality(salted_reduce(df, ["k"], [agg.count_distinct("v", "d")], hot),
+                           spark.createDataFrame([("hot", 10)], "k string, d long"),
+                           ignore_nullable=True)
+
     def it_keeps_the_types_of_the_plain_reduce(spark):
         from decimal import Decimal
 
@@ -60,8 +83,6 @@ def describe_salted_reduce():
         assert {r["s"] for r in first} == {0, 1, 2, 3}
 
     def it_supports_mergeable_custom_and_sketch_aggregations(spark):
-        from pyspark.sql import functions as F
-
         bitor = agg.custom("any_bits", partial=lambda: F.bit_or("v"),
                            merge=lambda c: F.bit_or(c))
         sketch = agg.approx_distinct("v", "approx")

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 __all__ = [
     "Agg",
+    "Phases",
     "sum_",
     "count",
     "min_",
@@ -37,6 +38,15 @@ ColumnFn = Callable[[str], Column]
 
 
 @dataclass(frozen=True)
+class Phases:
+    """A two-phase form: ``partial`` over raw rows, ``merge`` over partials, ``final``."""
+
+    partial: Callable[[str], Column]
+    merge: Callable[[str], Column]
+    final: Callable[[str], Column]
+
+
+@dataclass(frozen=True)
 class Agg:
     """One aggregated output column. Build it with the helpers of this module."""
 
@@ -49,6 +59,9 @@ class Agg:
     merge: Callable[[str], Column]  # argument: the partial column's name
     final: Callable[[str], Column]  # argument: the merged column's name
     k: int | None = None
+    # a cheaper two-phase form, valid when rows are split by a hash of ``column`` alone: the
+    # pieces then hold disjoint values (distinct sets merge by concatenation, counts by a sum)
+    by_value: Phases | None = None
 
     @property
     def input_columns(self) -> tuple[str, ...]:
@@ -106,14 +119,17 @@ def count_distinct(column: str, alias: str | None = None) -> Agg:
     """Exact number of distinct non-null values."""
     return Agg("count_distinct", column, alias or f"distinct_{column}", False,
                lambda: F.count_distinct(column), lambda _: F.collect_set(column),
-               _union_sets, lambda m: F.size(m).cast("bigint"))
+               _union_sets, lambda m: F.size(m).cast("bigint"),
+               by_value=Phases(lambda _: F.count_distinct(column), _same(F.sum), _ident))
 
 
 def collect_set(column: str, alias: str | None = None) -> Agg:
     """Distinct values, sorted (sorted so that the result is deterministic)."""
     return Agg("collect_set", column, alias or f"set_{column}", False,
                lambda: F.array_sort(F.collect_set(column)), lambda _: F.collect_set(column),
-               _union_sets, lambda m: F.array_sort(m))
+               _union_sets, lambda m: F.array_sort(m),
+               by_value=Phases(lambda _: F.collect_set(column),
+                               lambda p: F.flatten(F.collect_list(p)), lambda m: F.array_sort(m)))
 
 
 def sorted_list(column: str, alias: str | None = None) -> Agg:

@@ -2,10 +2,10 @@
 
 Scan-type expectations (nulls, sets, ranges, regex, mean/min/max, row count) become aggregate
 expressions observed while the stage's output is being materialized (``DataFrame.observe``):
-no extra Spark job. Uniqueness needs a shuffle: one job per uniqueness check over the
-materialized output. Rows failing a ``drop`` expectation are flagged in the same pass, then
-split off to quarantine. Results are reported through Great Expectations' result objects by
-:mod:`pipelines.core.ge_adapter`.
+no extra Spark job. Uniqueness needs a shuffle: one query per uniqueness check over the
+materialized output, its verdict observed while the grouped counts stream by. Rows failing a
+``drop`` expectation are flagged in the same pass, then split off to quarantine. Results
+are reported through Great Expectations' result objects by :mod:`pipelines.core.ge_adapter`.
 """
 
 from __future__ import annotations
@@ -203,7 +203,12 @@ def _within(value: Any, args: dict[str, Any]) -> bool:
 
 
 def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, ...]]:
-    """Rows whose (non-null) value occurs more than once, as GE counts them. One Spark job."""
+    """Rows whose (non-null) value occurs more than once, as GE counts them.
+
+    One query: the per-key counts are observed while they stream into a no-op sink, so the
+    only shuffle is the grouping itself (no second aggregation, nothing collected but three
+    numbers). Samples are the smallest and largest duplicated key.
+    """
     cols = list(check.referenced_columns)
     df = staged.where(F.size(FLAGS) == 0) if FLAGS in staged.columns else staged
     if len(cols) == 1:
@@ -211,12 +216,18 @@ def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, 
     else:  # as GE: skip rows whose values are all missing
         df = df.where(F.greatest(*[F.col(c).isNotNull().cast("int") for c in cols]) == 1)
     key = F.col(cols[0]) if len(cols) == 1 else F.struct(*cols)
-    row = (df.groupBy(key.alias("__k")).count().where(F.col("count") > 1)
-           .agg(F.sum("count").alias("n"), F.slice(F.collect_list("__k"), 1, 5).alias("s"))
-           .head())
-    failing = int(row["n"] or 0) if row else 0
-    samples = tuple(_plain(v.asDict() if hasattr(v, "asDict") else v) for v in (row["s"] or [])
-                    ) if row else ()
+    counts = df.groupBy(key.alias("__k")).agg(F.count(F.lit(1)).alias("__n"))
+    duplicated = F.col("__n") > 1
+    observation = Observation(f"unique:{check.name}")
+    (counts.observe(observation, F.sum(F.when(duplicated, F.col("__n"))).alias("n"),
+                    F.min(F.when(duplicated, F.col("__k"))).alias("lo"),
+                    F.max(F.when(duplicated, F.col("__k"))).alias("hi"))
+     .write.format("noop").mode("overwrite").save())
+    metrics = observation.get
+    failing = int(metrics.get("n") or 0)
+    samples = tuple(dict.fromkeys(
+        _plain(v.asDict() if hasattr(v, "asDict") else v)
+        for v in (metrics.get("lo"), metrics.get("hi")) if v is not None))
     return failing, samples
 
 

@@ -166,11 +166,14 @@ def _salts_per_row(hot: HotKeys) -> Column:
     return expr.otherwise(F.lit(1))
 
 
-def salt_column(df: DataFrame, hot: HotKeys) -> Column:
-    """0 for cold keys; a content hash modulo the key's salt count for hot keys."""
+def salt_column(df: DataFrame, hot: HotKeys, on: Sequence[str] | None = None) -> Column:
+    """0 for cold keys; a content hash modulo the key's salt count for hot keys.
+
+    The hash covers every column of the row, or only the columns ``on``.
+    """
     if not hot:
         return F.lit(0)
-    content = F.xxhash64(*[F.col(c) for c in df.columns])
+    content = F.xxhash64(*[F.col(c) for c in (on or df.columns)])
     return F.pmod(content, _salts_per_row(hot).cast("long")).cast("int")
 
 
@@ -178,21 +181,35 @@ def plain_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg]) -> Dat
     return df.groupBy(*keys).agg(*[a.direct().alias(a.alias) for a in aggs])
 
 
+def _value_salt_column(aggs: Sequence[Agg]) -> str | None:
+    """The column to salt by, when every distinct-type aggregation reads that one column.
+
+    Salting by the value's hash puts each value in one piece only, so the pieces' distinct
+    sets are disjoint: they merge by a sum or a concatenation instead of a second dedupe of
+    everything the hot key holds.
+    """
+    columns = {a.column for a in aggs if a.by_value is not None}
+    return columns.pop() if len(columns) == 1 else None
+
+
 def salted_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg],
                   hot: HotKeys) -> DataFrame:
     """Two-phase reduce: (key, salt) partials, then merge per key. Equal to ``plain_reduce``."""
     if not hot:
         return plain_reduce(df, keys, aggs)
-    partial = df.withColumn(SALT, salt_column(df, hot)).groupBy(*keys, SALT).agg(
-        *[a.partial(f"__p{i}").alias(f"__p{i}") for i, a in enumerate(aggs)]
+    by_value = _value_salt_column(aggs)
+    phases = [a.by_value if by_value and a.by_value is not None else a for a in aggs]
+    salt = salt_column(df, hot, [by_value] if by_value else None)
+    partial = df.withColumn(SALT, salt).groupBy(*keys, SALT).agg(
+        *[p.partial(f"__p{i}").alias(f"__p{i}") for i, p in enumerate(phases)]
     )
     merged = partial.groupBy(*keys).agg(
-        *[a.merge(f"__p{i}").alias(f"__m{i}") for i, a in enumerate(aggs)]
+        *[p.merge(f"__p{i}").alias(f"__m{i}") for i, p in enumerate(phases)]
     )
     # same types as the one-phase reduce (a sum of sums would widen decimals, for example)
     types = plain_reduce(df, keys, aggs).schema
-    return merged.select(*keys, *[a.final(f"__m{i}").cast(types[a.alias].dataType).alias(a.alias)
-                                  for i, a in enumerate(aggs)])
+    return merged.select(*keys, *[p.final(f"__m{i}").cast(types[a.alias].dataType).alias(a.alias)
+                                  for i, (a, p) in enumerate(zip(aggs, phases, strict=True))])
 
 
 def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,
