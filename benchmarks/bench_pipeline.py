@@ -86,9 +86,9 @@ def framework(wh: str, first: bool) -> None:
         raise RuntimeError(f"framework run failed with exit code {code}")
 
 
-def import_cost() -> float:
-    """Seconds a fresh interpreter spends importing the framework (and GE, which a run with
-    checks imports to write its results), beyond importing pyspark and delta themselves."""
+def import_cost(modules: list[str]) -> float:
+    """Seconds a fresh interpreter spends importing ``modules`` (every framework, pipeline and
+    Great Expectations module the framework runs had loaded), beyond pyspark and delta."""
     def run(code: str) -> float:
         best = float("inf")
         for _ in range(3):
@@ -98,9 +98,14 @@ def import_cost() -> float:
         return best
 
     base = run("import pyspark.sql, delta.tables")
-    ours = run("import pyspark.sql, delta.tables, pipelines.core.cli, pipelines.core.runner, "
-               "pipelines.daily_revenue, pipelines.core.ge_adapter, great_expectations")
+    ours = run("import pyspark.sql, delta.tables" + "".join(f", {m}" for m in modules))
     return max(0.0, ours - base)
+
+
+def loaded_framework_modules() -> list[str]:
+    ours = ("pipelines", "transforms", "schemas", "great_expectations")
+    return sorted(m for m in list(sys.modules) if m.split(".")[0] in ours
+                  and not m.startswith("pipelines.__"))
 
 
 def main() -> None:
@@ -127,7 +132,11 @@ def main() -> None:
         fw_times.append(timed(lambda: framework(wh_fw, False)))
         print(f"repeat {i + 1}: framework {fw_times[-1]:.1f}s, hand-written "
               f"{hand_times[-1]:.1f}s", flush=True)
-    imports = import_cost()
+    modules = loaded_framework_modules()
+    ge = any(m.startswith("great_expectations") for m in modules)
+    print(f"a framework run imported {len(modules)} modules of ours"
+          f"{' and Great Expectations' if ge else ' (not Great Expectations)'}", flush=True)
+    imports = import_cost([m for m in modules if m.count(".") <= 2])
     fw = median(fw_times) + imports
     ratio = fw / median(hand_times)
     print(f"rows={args.rows} framework_median_s={median(fw_times):.1f} "

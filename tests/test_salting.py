@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chispa import assert_df_equality
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from pyspark.sql import functions as F
 from pipelines.core.salting import (
     declared_hot_keys,
     detect_hot_keys,
+    hot_rows_fit_broadcast,
     plain_reduce,
     salt_column,
     salted_join,
@@ -95,15 +98,24 @@ def describe_salted_reduce():
 
 def describe_salted_join():
     @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(rows=rows_strategy, how=st.sampled_from(["inner", "left", "left_semi", "left_anti"]))
-    def it_equals_the_plain_join_and_keeps_row_counts(spark, rows, how):
+    @given(rows=rows_strategy, how=st.sampled_from(["inner", "left", "left_semi", "left_anti"]),
+           strategy=st.sampled_from(["salt", "broadcast_hot"]))
+    def it_equals_the_plain_join_and_keeps_row_counts(spark, rows, how, strategy):
         left = _frame(spark, rows)
-        right = spark.createDataFrame([("hot", "H"), ("a", "A"), ("z", "Z")], "k string, w string")
-        hot = declared_hot_keys(["k"], [("hot",)], 3)
+        right = spark.createDataFrame([("hot", "H"), ("hot", "H2"), ("a", "A"), ("z", "Z"),
+                                       (None, "N")], "k string, w string")
+        hot = replace(declared_hot_keys(["k"], [("hot",), (None,)], 3), strategy=strategy)
         salted = salted_join(left, right, ["k"], how, hot)
         plain = left.join(right, ["k"], how)
         assert salted.count() == plain.count()
         assert_df_equality(salted, plain, ignore_row_order=True, ignore_nullable=True)
+
+    def it_broadcasts_the_hot_keys_right_rows_only_when_they_are_few(spark):
+        right = spark.createDataFrame([("hot", str(i)) for i in range(50)] + [("a", "A")],
+                                      "k string, w string")
+        hot = declared_hot_keys(["k"], [("hot",)], 3)
+        assert hot_rows_fit_broadcast(right, hot, max_bytes=10_000)
+        assert not hot_rows_fit_broadcast(right, hot, max_bytes=500)
 
     def it_refuses_outer_joins_which_would_duplicate_rows(spark):
         import pytest

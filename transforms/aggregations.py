@@ -120,7 +120,9 @@ def count_distinct(column: str, alias: str | None = None) -> Agg:
     return Agg("count_distinct", column, alias or f"distinct_{column}", False,
                lambda: F.count_distinct(column), lambda _: F.collect_set(column),
                _union_sets, lambda m: F.size(m).cast("bigint"),
-               by_value=Phases(lambda _: F.count_distinct(column), _same(F.sum), _ident))
+               # size(collect_set) rather than count(DISTINCT): no distinct-aggregate rewrite
+               by_value=Phases(lambda _: F.size(F.collect_set(column)).cast("bigint"),
+                               _same(F.sum), _ident))
 
 
 def collect_set(column: str, alias: str | None = None) -> Agg:

@@ -20,17 +20,10 @@ from pipelines.core.errors import UsageError
 from pipelines.core.plan import Plan, make_plan
 from pipelines.core.quality import QualityGate
 from pipelines.core.registry import find_pipeline
-from pipelines.core.salting import (
-    SALTABLE_JOINS,
-    HotKeys,
-    declared_hot_keys,
-    detect_hot_keys,
-    needs_salting,
-)
+from pipelines.core.salting import HotKeys, SaltDecision, decide_salting
 from pipelines.core.settings import Settings, load_settings
 from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
-from pipelines.core.spec import Join, Reduce
 from pipelines.core.stages import apply_stage
 from pipelines.core.tables import read_delta, table_path
 
@@ -106,9 +99,9 @@ class Explorer:
                 continue
             node = self.plan.stage(name)
             inputs = {i: frames[i] for i in node.inputs}
-            hot = self._salting(node, inputs) if salt else None
+            decision = self._salting(node, inputs) if salt else SaltDecision()
             frames[name] = apply_stage(node, inputs, self.plan.params, pipeline=self.plan.name,
-                                       hot=hot)
+                                       hot=decision.hot, broadcast=decision.broadcast)
         return frames[stage]
 
     def _upstream(self, stage: str) -> set[str]:
@@ -122,22 +115,13 @@ class Explorer:
                 todo.extend(self.plan.stage(ref).inputs)
         return seen
 
-    def _salting(self, node: Any, inputs: dict[str, DataFrame]) -> HotKeys | None:
-        if isinstance(node, Reduce) and node.salt != "off" and needs_salting(node.aggs):
-            keys, frame = node.keys, inputs[node.input]
-        elif isinstance(node, Join) and node.salt != "off" and node.how in SALTABLE_JOINS:
-            keys, frame = node.on, inputs[node.left]
-        else:
-            return None
-        if node.hot_keys:
-            hot = declared_hot_keys(keys, node.hot_keys, node.salt if isinstance(
-                node.salt, int) else 4)
-        else:
-            partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
-            hot = detect_hot_keys(frame, keys, self.settings.salting,
-                                  shuffle_partitions=partitions)
-        self._hot[node.name] = hot
-        return hot
+    def _salting(self, node: Any, inputs: dict[str, DataFrame]) -> SaltDecision:
+        partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+        decision = decide_salting(node, inputs, self.settings.salting,
+                                  shuffle_partitions=partitions, pipeline=self.plan.name)
+        if decision.hot is not None:
+            self._hot[node.name] = decision.hot
+        return decision
 
     def run(self, *, force: bool = False) -> Any:
         """Run the whole pipeline for the explorer's date, exactly as ``pipelines run`` does."""

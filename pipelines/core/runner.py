@@ -24,7 +24,6 @@ from pipelines.core import faults
 from pipelines.core.delta_io import PublishResult, TxnId, publish
 from pipelines.core.errors import (
     ExitCode,
-    PipelineError,
     QualityError,
     ResumeConflictError,
     UsageError,
@@ -37,17 +36,16 @@ from pipelines.core.plan import Plan
 from pipelines.core.quality import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.results import RunResult, StageResult
 from pipelines.core.salting import (
-    SALTABLE_JOINS,
     HotKeys,
+    decide_salting,
     declared_hot_keys,
     detect_hot_keys,
-    needs_salting,
     spread_for_write,
 )
 from pipelines.core.settings import Settings
 from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
-from pipelines.core.spec import Join, Reduce, Sink
+from pipelines.core.spec import Sink
 from pipelines.core.stages import apply_stage
 from pipelines.core.tables import is_delta, read_delta, table_path
 
@@ -347,42 +345,12 @@ class Runner:
 
     def _salting(self, stage: Any, inputs: dict[str, DataFrame], record: StageResult,
                  ) -> tuple[HotKeys | None, bool]:
-        conf = self.settings.salting
-        if not isinstance(stage, (Reduce, Join)):
-            return None, False
-        if isinstance(stage, Join):
-            if stage.broadcast == "right" or (stage.broadcast == "auto" and _small(
-                    inputs[stage.right], conf.broadcast_max_bytes)):
-                record.salting = {"decision": "broadcast", "reason": "right side is small"}
-                return None, True
-            if stage.how not in SALTABLE_JOINS:
-                if isinstance(stage.salt, int):
-                    raise PipelineError(f"salting a {stage.how} join would duplicate rows; "
-                                        "use inner or left", pipeline=self.plan.name,
-                                        stage=stage.name)
-                record.salting = {"decision": "off", "reason": f"{stage.how} join"}
-                return None, False
-            keys, frame = tuple(stage.on), inputs[stage.left]
-        else:
-            keys, frame = tuple(stage.keys), inputs[stage.input]
-            if stage.salt == "auto" and not needs_salting(stage.aggs):
-                record.salting = {"decision": "off",
-                                  "reason": "combinable aggregations (combined map-side)"}
-                return None, False
-        if stage.salt == "off" or not conf.enabled:
-            record.salting = {"decision": "off", "reason": "disabled"}
-            return None, False
-        if isinstance(stage.salt, int) and stage.hot_keys:
-            hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
-        elif stage.hot_keys:
-            hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt // 4 or 2)
-        else:
-            partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
-            hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=partitions)
-            if isinstance(stage.salt, int) and hot:
-                hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
-        record.salting = {"decision": "salted" if hot else "off", **hot.to_dict()}
-        return hot, False
+        partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+        decision = decide_salting(stage, inputs, self.settings.salting,
+                                  shuffle_partitions=partitions, pipeline=self.plan.name)
+        if decision.record:
+            record.salting = decision.record
+        return decision.hot, decision.broadcast
 
     # ---------------------------------------------------------------- publishing
     def _publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
@@ -426,14 +394,6 @@ class Runner:
         root = f"{self.warehouse}/_pipelines/staging/{self.plan.name}/{self.plan.date}"
         if "://" not in root and os.path.isdir(root):
             shutil.rmtree(root, ignore_errors=True)
-
-
-def _small(df: DataFrame, limit: int) -> bool:
-    try:
-        size = int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
-    except Exception:  # noqa: BLE001 - no estimate: do not broadcast
-        return False
-    return size <= limit
 
 
 def _quality_error(pipeline: str, blocking: list[Any]) -> QualityError:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 
+from pipelines.core.errors import PipelineError
 from pipelines.core.settings import SaltSettings
+from pipelines.core.spec import Join, Reduce
 from transforms.aggregations import Agg
 
 __all__ = [
@@ -27,10 +29,13 @@ __all__ = [
     "plain_reduce",
     "salted_reduce",
     "salted_join",
+    "hot_rows_fit_broadcast",
     "salt_column",
     "spread_for_write",
     "needs_salting",
     "SALTABLE_JOINS",
+    "SaltDecision",
+    "decide_salting",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,10 @@ class HotKeys:
     reason: str = ""
     sampled_rows: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # joins only: "salt" (split the hot keys' left rows over salts, replicate their right
+    # rows) or "broadcast_hot" (join the hot keys' rows against a broadcast of their few
+    # right rows, without a shuffle; only the cold rows go through the sort-merge join)
+    strategy: str = "salt"
 
     @property
     def salt_count(self) -> int:
@@ -72,7 +81,8 @@ class HotKeys:
 
     def to_dict(self) -> dict[str, Any]:
         return {"columns": list(self.columns), "source": self.source, "reason": self.reason,
-                "salt_count": self.salt_count, "hot_keys": [k.to_dict() for k in self.keys],
+                "salt_count": self.salt_count, "strategy": self.strategy,
+                "hot_keys": [k.to_dict() for k in self.keys],
                 "sampled_rows": self.sampled_rows}
 
 
@@ -114,17 +124,19 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     """
     cols = tuple(keys)
     fraction = settings.sample_fraction
-    counted = (
+    # one aggregation over the sampled key columns; the sample's size is observed on the way
+    sample_size = Observation("hot-key sample")
+    rows = (
         df.select(*cols).sample(fraction=fraction, seed=SAMPLE_SEED)
         .groupBy(*cols).count()
-        .withColumn("__total", F.sum("count").over(Window.partitionBy()))
+        .observe(sample_size, F.sum("count").alias("rows"))
         .orderBy(F.desc("count"))
         .limit(settings.max_hot_keys)
+        .collect()
     )
-    rows = counted.collect()
     if not rows:
         return HotKeys(cols, (), "sample", "empty sample", 0)
-    sampled = int(rows[0]["__total"])
+    sampled = int(sample_size.get["rows"])
     row_bytes = _row_bytes(df)
     total_bytes = sampled / fraction * row_bytes
     fair_share = max(total_bytes / max(1, shuffle_partitions), 1.0)
@@ -174,7 +186,11 @@ def salt_column(df: DataFrame, hot: HotKeys, on: Sequence[str] | None = None) ->
     if not hot:
         return F.lit(0)
     content = F.xxhash64(*[F.col(c) for c in (on or df.columns)])
-    return F.pmod(content, _salts_per_row(hot).cast("long")).cast("int")
+    salts: Any = F
+    for key in hot.keys:  # the hash is computed for the hot keys' rows only
+        salts = salts.when(_key_match(hot.columns, key.value),
+                           F.pmod(content, F.lit(key.salts)))
+    return salts.otherwise(F.lit(0)).cast("int")
 
 
 def plain_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg]) -> DataFrame:
@@ -212,14 +228,42 @@ def salted_reduce(df: DataFrame, keys: Sequence[str], aggs: Sequence[Agg],
                                   for i, (a, p) in enumerate(zip(aggs, phases, strict=True))])
 
 
+def _any_hot(hot: HotKeys) -> Column:
+    cond: Column | None = None
+    for key in hot.keys:
+        match = _key_match(hot.columns, key.value)
+        cond = match if cond is None else cond | match
+    assert cond is not None
+    return cond
+
+
+def hot_rows_fit_broadcast(right: DataFrame, hot: HotKeys, max_bytes: int) -> bool:
+    """Whether the right side's rows for the hot keys are few enough to broadcast.
+
+    One short Spark job that stops as soon as the answer is known.
+    """
+    limit = max(1, max_bytes // _row_bytes(right))
+    return right.where(_any_hot(hot)).limit(limit + 1).count() <= limit
+
+
 def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,
                 hot: HotKeys) -> DataFrame:
-    """Join with the hot keys of ``left`` split over salts and the matching right rows
-    replicated once per salt. Equal to the plain join for :data:`SALTABLE_JOINS`."""
+    """Join with the hot keys of ``left`` taken out of the skewed shuffle.
+
+    ``broadcast_hot``: the hot keys' left rows join a broadcast of their right rows where they
+    are (no shuffle at all), the cold rows take the usual sort-merge join. ``salt``: the hot
+    keys' left rows are split over salts and their right rows replicated once per salt.
+    Equal to the plain join for :data:`SALTABLE_JOINS`.
+    """
     if not hot:
         return left.join(right, list(on), how)
     if how not in SALTABLE_JOINS:
         raise ValueError(f"salting is not valid for {how} joins")
+    if hot.strategy == "broadcast_hot":
+        is_hot = _any_hot(hot)
+        hot_part = left.where(is_hot).join(F.broadcast(right.where(is_hot)), list(on), how)
+        cold_part = left.where(~is_hot).join(right.where(~is_hot), list(on), how)
+        return hot_part.unionByName(cold_part)
     left_salted = left.withColumn(SALT, salt_column(left, hot))
     replicas = F.sequence(F.lit(0), _salts_per_row(hot) - 1)
     right_salted = right.withColumn(SALT, F.explode(replicas))
@@ -237,3 +281,61 @@ def spread_for_write(df: DataFrame, partition_by: Sequence[str], hot: HotKeys, *
         return df
     count = max(partitions, hot.salt_count)
     return df.repartition(count, *[F.col(c) for c in partition_by], salt_column(df, hot))
+
+
+@dataclass(frozen=True)
+class SaltDecision:
+    """What the framework does with one reduce or join stage's shuffle, and why."""
+
+    hot: HotKeys | None = None
+    broadcast: bool = False
+    record: dict[str, Any] = field(default_factory=dict)  # for the run report and --json
+
+
+def _fits_broadcast(df: DataFrame, limit: int) -> bool:
+    """Whether the optimizer's size estimate of ``df`` is at most ``limit`` bytes."""
+    try:
+        size = int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+    except Exception:  # noqa: BLE001 - no estimate: do not broadcast
+        return False
+    return size <= limit
+
+
+def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings, *,
+                   shuffle_partitions: int, pipeline: str) -> SaltDecision:
+    """Broadcast, salt (declared or detected hot keys) or leave alone a reduce or join stage.
+
+    The one place that decides; the runner and the notebook explorer both call it.
+    """
+    if not isinstance(stage, (Reduce, Join)):
+        return SaltDecision()
+    if isinstance(stage, Join):
+        if stage.broadcast == "right" or (stage.broadcast == "auto" and _fits_broadcast(
+                inputs[stage.right], conf.broadcast_max_bytes)):
+            return SaltDecision(None, True, {"decision": "broadcast",
+                                             "reason": "right side is small"})
+        if stage.how not in SALTABLE_JOINS:
+            if isinstance(stage.salt, int):
+                raise PipelineError(f"salting a {stage.how} join would duplicate rows; "
+                                    "use inner or left", pipeline=pipeline, stage=stage.name)
+            return SaltDecision(record={"decision": "off", "reason": f"{stage.how} join"})
+        keys, frame = tuple(stage.on), inputs[stage.left]
+    else:
+        keys, frame = tuple(stage.keys), inputs[stage.input]
+        if stage.salt == "auto" and not needs_salting(stage.aggs):
+            return SaltDecision(record={"decision": "off", "reason":
+                                        "combinable aggregations (combined map-side)"})
+    if stage.salt == "off" or not conf.enabled:
+        return SaltDecision(record={"decision": "off", "reason": "disabled"})
+    if isinstance(stage.salt, int) and stage.hot_keys:
+        hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
+    elif stage.hot_keys:
+        hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt // 4 or 2)
+    else:
+        hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions)
+        if isinstance(stage.salt, int) and hot:
+            hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
+    if (isinstance(stage, Join) and hot
+            and hot_rows_fit_broadcast(inputs[stage.right], hot, conf.broadcast_max_bytes)):
+        hot = replace(hot, strategy="broadcast_hot")
+    return SaltDecision(hot, False, {"decision": "salted" if hot else "off", **hot.to_dict()})

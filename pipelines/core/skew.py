@@ -101,7 +101,12 @@ class SkewProbe:
         return out
 
     def report(self, name: str) -> dict[str, Any] | None:
-        """Skew of the heaviest shuffle-reading stage of ``name``'s jobs (max/median)."""
+        """Task skew of ``name``'s jobs.
+
+        The distribution (max, median, max/median, partition sizes) is that of the critical
+        Spark stage: the one whose longest task is longest. The 64-slot makespan adds up,
+        stage after stage, the wall time of running that stage's measured tasks on 64 slots.
+        """
         try:
             stages = self.tasks_by_stage(name)
         except Exception as exc:  # noqa: BLE001 - measuring must never fail a run
@@ -109,6 +114,9 @@ class SkewProbe:
             return None
         if not stages:
             return None
-        reducing = {k: v for k, v in stages.items() if any(b for _, b in v)} or stages
-        heaviest = max(reducing, key=lambda k: sum(d for d, _ in reducing[k]))
-        return {"spark_stage": heaviest, **task_stats(reducing[heaviest])}
+        parallel = {k: v for k, v in stages.items() if len(v) > 1} or stages
+        critical = max(parallel, key=lambda k: max(d for d, _ in parallel[k]))
+        makespan = sum(projected_makespan([d for d, _ in tasks], 64)
+                       for tasks in stages.values())
+        return {"spark_stage": critical, "spark_stages": len(stages),
+                **task_stats(parallel[critical]), "makespan_64_slots_ms": round(makespan, 1)}

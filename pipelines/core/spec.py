@@ -125,8 +125,10 @@ class Reduce:
 class Join:
     """An equi-join of ``left`` and ``right`` on the columns ``on`` (same names both sides).
 
-    ``salt="auto"`` salts the hot keys of the left (large) side and replicates the matching
-    right rows, for inner and left joins; ``broadcast="auto"`` broadcasts a small right side.
+    ``salt="auto"`` takes the hot keys of the left (large) side out of the skewed shuffle, for
+    inner, left, semi and anti joins: their rows join a broadcast of their right rows when those
+    are few, else they are split over salts and the matching right rows replicated.
+    ``broadcast="auto"`` broadcasts a small right side whole ("none": never the whole side).
     """
 
     name: str
