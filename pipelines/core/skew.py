@@ -103,9 +103,10 @@ class SkewProbe:
     def report(self, name: str) -> dict[str, Any] | None:
         """Task skew of ``name``'s jobs.
 
-        The distribution (max, median, max/median, partition sizes) is that of the critical
-        Spark stage: the one whose longest task is longest. The 64-slot makespan adds up,
-        stage after stage, the wall time of running that stage's measured tasks on 64 slots.
+        The distribution (max, median, max/median, partition sizes) and the makespan projected
+        for 64 slots are those of the critical keyed stage: of the Spark stages that read a
+        shuffle, the one whose longest task is longest. ``all_stages_makespan_64_slots_ms``
+        adds up the projection for every stage, scans included.
         """
         try:
             stages = self.tasks_by_stage(name)
@@ -114,9 +115,11 @@ class SkewProbe:
             return None
         if not stages:
             return None
-        parallel = {k: v for k, v in stages.items() if len(v) > 1} or stages
+        keyed = {k: v for k, v in stages.items() if any(b for _, b in v)} or stages
+        parallel = {k: v for k, v in keyed.items() if len(v) > 1} or keyed
         critical = max(parallel, key=lambda k: max(d for d, _ in parallel[k]))
         makespan = sum(projected_makespan([d for d, _ in tasks], 64)
                        for tasks in stages.values())
         return {"spark_stage": critical, "spark_stages": len(stages),
-                **task_stats(parallel[critical]), "makespan_64_slots_ms": round(makespan, 1)}
+                **task_stats(parallel[critical]),
+                "all_stages_makespan_64_slots_ms": round(makespan, 1)}
