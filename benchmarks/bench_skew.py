@@ -6,12 +6,15 @@ them, the rest spread over 100,000 keys. Two workloads:
 * a non-combinable reduce (top 5 values and exact distinct count per key), and
 * a sort-merge join with a 100,000-row dimension (broadcast disabled).
 
-For each workload and mode it prints the wall time (hot-key detection included for the salted
-mode), the max/median task duration of the critical keyed stage (of the stages reading a
-shuffle, the one with the longest task), and the makespan projected for 64 task slots from
-its measured task durations (longest-first scheduling; also summed over every stage of the
-workload, detection included). Files are split and AQE coalesces as Spark does for 64 slots
-(``spark.default.parallelism=64``); the tasks run on this machine's 2 cores.
+Modes: ``salted`` (the framework with ``salt="auto"``: hot keys detected from a sample),
+``declared`` (the framework with the hot key declared, no detection), ``aqe_on`` (Spark's
+defaults) and ``aqe_off``; interleaved, after one warm-up each. For each workload and mode it
+prints the wall time (hot-key detection included), the max/median task duration of the
+critical keyed stage (of the stages reading a shuffle, the one with the longest task), and the
+makespan projected for 64 task slots from its measured task durations (longest-first
+scheduling; also summed over every stage of the workload, detection included). Files are split
+and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``); the tasks run
+on this machine's 2 cores.
 Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot
 makespan >= 5x shorter.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K]
@@ -81,11 +84,12 @@ def main() -> None:
     def reduce_job(mode: str):
         def job():
             df = facts
-            if mode == "salted":
-                stage = Reduce("per_key", "facts", ["key"], aggs)
+            if mode in ("salted", "declared"):
+                declared = ["HOT"] if mode == "declared" else []
+                stage = Reduce("per_key", "facts", ["key"], aggs, hot_keys=declared)
                 hot = decide_salting(stage, {"facts": df}, salt_conf,
                                      shuffle_partitions=parts(), pipeline="bench").hot
-                last_hot["reduce"] = hot
+                last_hot[("reduce", mode)] = hot
                 out = salted_reduce(df, ["key"], aggs, hot)
             else:
                 out = plain_reduce(df, ["key"], aggs)
@@ -94,35 +98,46 @@ def main() -> None:
 
     def join_job(mode: str):
         def job():
-            if mode == "salted":  # what the framework decides for such a join stage
-                stage = Join("enrich", "facts", "dim", ["key"], broadcast="none")
+            if mode in ("salted", "declared"):  # what the framework decides for such a stage
+                declared = ["HOT"] if mode == "declared" else []
+                stage = Join("enrich", "facts", "dim", ["key"], broadcast="none",
+                             hot_keys=declared)
                 hot = decide_salting(stage, {"facts": facts, "dim": dim}, salt_conf,
                                      shuffle_partitions=parts(), pipeline="bench").hot
-                last_hot["join"] = hot
+                last_hot[("join", mode)] = hot
                 out = salted_join(facts, dim, ["key"], "inner", hot)
             else:
                 out = facts.join(dim, ["key"], "inner")
             out.write.format("noop").mode("overwrite").save()
         return job
 
+    modes = ("salted", "declared", "aqe_on", "aqe_off")
     results = {}
     for workload, make in (("reduce", reduce_job), ("join", join_job)):
-        for mode in ("salted", "aqe_on", "aqe_off"):
+        walls: dict[str, list[float]] = {m: [] for m in modes}
+        skews: dict[str, dict] = {}
+
+        def aqe(mode: str) -> None:
             spark.conf.set("spark.sql.adaptive.enabled", "false" if mode == "aqe_off" else "true")
-            make(mode)()  # warm-up, not counted
-            walls, skews = [], []
-            for _ in range(args.repeats):
-                name = f"{workload}-{mode}-{len(walls)}"
+
+        for mode in modes:  # warm-up, not counted
+            aqe(mode)
+            make(mode)()
+        for repeat in range(args.repeats):  # modes interleaved, so drift hits them alike
+            for mode in modes:
+                aqe(mode)
+                name = f"{workload}-{mode}-{repeat}"
                 with probe.watch(name):
-                    walls.append(timed(make(mode)))
-                skews.append(probe.report(name) or {})
-            results[(workload, mode)] = (median(walls), skews[-1])
-            s = skews[-1]
+                    walls[mode].append(timed(make(mode)))
+                skews[mode] = probe.report(name) or {}
+        for mode in modes:
+            results[(workload, mode)] = (median(walls[mode]), skews[mode])
+            s = skews[mode]
             strategy = ""
-            if mode == "salted":
-                hot = last_hot.get(workload)
+            if mode in ("salted", "declared"):
+                hot = last_hot.get((workload, mode))
                 strategy = f" ({hot.strategy}, {hot.salt_count} salts)" if hot else " (no hot key)"
-            print(f"{workload:<6} {mode:<8}{strategy} wall={median(walls):6.1f}s "
+            print(f"{workload:<6} {mode:<8}{strategy} wall={median(walls[mode]):6.1f}s "
                   f"tasks={s.get('tasks')} max/median={s.get('task_max_over_median')} "
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s)",
@@ -134,6 +149,8 @@ def main() -> None:
         summary[workload] = {
             "salted_wall_over_default": round(salted[0] / default[0], 3),
             "salted_wall_over_aqe_off": round(salted[0] / results[(workload, "aqe_off")][0], 3),
+            "declared_hot_keys_wall_over_default": round(
+                results[(workload, "declared")][0] / default[0], 3),
             "salted_task_max_over_median": salted[1].get("task_max_over_median"),
             "default_task_max_over_median": default[1].get("task_max_over_median"),
             "makespan64_default_over_salted": round(

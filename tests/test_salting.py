@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
 from pipelines.core.salting import (
+    SALT,
     declared_hot_keys,
     detect_hot_keys,
     hot_rows_fit_broadcast,
+    place_salts,
     plain_reduce,
     salt_column,
     salted_join,
@@ -66,6 +68,23 @@ def describe_salted_reduce():
         assert pieces.where("n > 1").count() == 0
         assert_df_equality(salted_reduce(df, ["k"], [agg.count_distinct("v", "d")], hot),
                            spark.createDataFrame([("hot", 10)], "k string, d long"),
+                           ignore_nullable=True)
+
+    def it_places_each_piece_of_a_hot_key_in_its_own_shuffle_partition(spark):
+        df = _frame(spark, [("hot", i) for i in range(400)] + [("a", 1)])
+        hot = place_salts(df, declared_hot_keys(["k"], [("hot",)], 8), partitions=16)
+        assert len(set(hot.keys[0].values)) == 8
+        salted = df.withColumn(SALT, salt_column(df, hot))
+        pieces = (salted.where("k = 'hot'").repartition(16, "k", SALT)
+                  .groupBy(F.spark_partition_id().alias("p"))
+                  .agg(F.count_distinct(SALT).alias("pieces")))
+        assert pieces.agg(F.max("pieces")).head()[0] == 1
+        assert pieces.count() == 8
+        assert_df_equality(salted_reduce(df, ["k"], AGGS, hot), plain_reduce(df, ["k"], AGGS),
+                           ignore_row_order=True, ignore_nullable=True, allow_nan_equality=True)
+        right = spark.createDataFrame([("hot", "H"), ("a", "A")], "k string, w string")
+        assert_df_equality(salted_join(df, right, ["k"], "inner", hot),
+                           df.join(right, ["k"], "inner"), ignore_row_order=True,
                            ignore_nullable=True)
 
     def it_keeps_the_types_of_the_plain_reduce(spark):

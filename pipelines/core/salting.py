@@ -31,6 +31,7 @@ __all__ = [
     "salted_join",
     "hot_rows_fit_broadcast",
     "salt_column",
+    "place_salts",
     "spread_for_write",
     "needs_salting",
     "SALTABLE_JOINS",
@@ -51,6 +52,13 @@ class HotKey:
     salts: int
     estimated_rows: int
     share: float
+    # the salt numbers used (default 0..salts-1); chosen by place_salts so that each piece
+    # of the key hashes to its own shuffle partition
+    salt_values: tuple[int, ...] = ()
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        return self.salt_values or tuple(range(self.salts))
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": [_plain(v) for v in self.value], "salts": self.salts,
@@ -171,11 +179,53 @@ def _key_match(columns: Sequence[str], value: tuple[Any, ...]) -> Column:
     return cond
 
 
-def _salts_per_row(hot: HotKeys) -> Column:
+def _salt_values_per_row(hot: HotKeys) -> Column:
+    """The salt numbers a row of each key may carry: the hot key's values, else just 0."""
     expr: Any = F
     for key in hot.keys:
-        expr = expr.when(_key_match(hot.columns, key.value), F.lit(key.salts))
-    return expr.otherwise(F.lit(1))
+        expr = expr.when(_key_match(hot.columns, key.value),
+                         F.array(*[F.lit(v) for v in key.values]))
+    return expr.otherwise(F.array(F.lit(0)))
+
+
+def place_salts(df: DataFrame, hot: HotKeys, partitions: int) -> HotKeys:
+    """Choose each hot key's salt numbers so that its pieces land in distinct partitions.
+
+    A shuffle on (key, salt) sends a piece to ``pmod(hash(key, salt), partitions)``; with the
+    salts 0..n-1 several pieces collide in one partition by chance, and that task carries two
+    or three times a piece. Candidates are hashed with Spark's own ``hash`` (the function its
+    hash partitioning uses) in one small job over literals; pieces of all hot keys are then
+    spread over unused partitions first.
+    """
+    if not hot or partitions < 2:
+        return hot
+    spark = df.sparkSession
+    types = {c: df.schema[c].dataType for c in hot.columns}
+    span = 4 * max(partitions, max(k.salts for k in hot.keys))
+    frames = []
+    for i, key in enumerate(hot.keys):
+        cols = [F.lit(v).cast(types[c]) for c, v in zip(hot.columns, key.value, strict=True)]
+        frames.append(spark.range(span).select(
+            F.lit(i).alias("k"), F.col("id").cast("int").alias("c"),
+            F.pmod(F.hash(*cols, F.col("id").cast("int")), F.lit(partitions)).alias("p")))
+    candidates = frames[0]
+    for frame in frames[1:]:
+        candidates = candidates.unionByName(frame)
+    first_salt: dict[int, dict[int, int]] = {}
+    for row in candidates.groupBy("k", "p").agg(F.min("c").alias("c")).collect():
+        first_salt.setdefault(row["k"], {})[row["p"]] = row["c"]
+    used: set[int] = set()
+    placed = []
+    for i, key in enumerate(hot.keys):
+        options = sorted(first_salt.get(i, {}).items(), key=lambda pc: pc[1])
+        fresh = [c for p, c in options if p not in used]
+        chosen = (fresh + [c for p, c in options if p in used])[:key.salts]
+        if len(chosen) < key.salts:  # fewer partitions than pieces: keep plain numbering
+            placed.append(key)
+            continue
+        used.update(p for p, c in options if c in chosen)
+        placed.append(replace(key, salt_values=tuple(sorted(chosen))))
+    return replace(hot, keys=tuple(placed))
 
 
 def salt_column(df: DataFrame, hot: HotKeys, on: Sequence[str] | None = None) -> Column:
@@ -188,8 +238,11 @@ def salt_column(df: DataFrame, hot: HotKeys, on: Sequence[str] | None = None) ->
     content = F.xxhash64(*[F.col(c) for c in (on or df.columns)])
     salts: Any = F
     for key in hot.keys:  # the hash is computed for the hot keys' rows only
-        salts = salts.when(_key_match(hot.columns, key.value),
-                           F.pmod(content, F.lit(key.salts)))
+        piece = F.pmod(content, F.lit(key.salts))
+        if key.salt_values:
+            piece = F.element_at(F.array(*[F.lit(v) for v in key.salt_values]),
+                                 (piece + 1).cast("int"))
+        salts = salts.when(_key_match(hot.columns, key.value), piece)
     return salts.otherwise(F.lit(0)).cast("int")
 
 
@@ -265,8 +318,7 @@ def salted_join(left: DataFrame, right: DataFrame, on: Sequence[str], how: str,
         cold_part = left.where(~is_hot).join(right.where(~is_hot), list(on), how)
         return hot_part.unionByName(cold_part)
     left_salted = left.withColumn(SALT, salt_column(left, hot))
-    replicas = F.sequence(F.lit(0), _salts_per_row(hot) - 1)
-    right_salted = right.withColumn(SALT, F.explode(replicas))
+    right_salted = right.withColumn(SALT, F.explode(_salt_values_per_row(hot).cast("array<int>")))
     joined = left_salted.join(right_salted, [*on, SALT], how)
     return joined.drop(SALT)
 
@@ -338,4 +390,6 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     if (isinstance(stage, Join) and hot
             and hot_rows_fit_broadcast(inputs[stage.right], hot, conf.broadcast_max_bytes)):
         hot = replace(hot, strategy="broadcast_hot")
+    if hot and hot.strategy == "salt":
+        hot = place_salts(frame, hot, shuffle_partitions)
     return SaltDecision(hot, False, {"decision": "salted" if hot else "off", **hot.to_dict()})
