@@ -382,7 +382,7 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     if isinstance(stage.salt, int) and stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
     elif stage.hot_keys:
-        hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt // 4 or 2)
+        hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt)
     else:
         hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions)
         if isinstance(stage.salt, int) and hot:
