@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.core.delta_io import RETRYABLE_CONFLICTS, TxnId, is_retryable_conflict, publish
+from pipelines.core.concurrency import run_concurrently
+from pipelines.core.delta_io import (
+    RETRYABLE_CONFLICTS,
+    TxnId,
+    find_commit,
+    is_retryable_conflict,
+    publish,
+)
 from pipelines.core.errors import DefinitionError, QualityError
 from pipelines.core.spec import Sink
 from pipelines.core.tables import current_version
@@ -68,6 +75,36 @@ def describe_merge():
         assert retry.skipped and retry.version == out.version
         rows = sorted(tuple(r) for r in spark.read.format("delta").load(path).collect())
         assert rows == [(1, "b"), (2, "c")]
+
+    def it_keeps_its_idempotent_write_pair_off_the_callers_session(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        sink = Sink("s", input="x", table="t", mode="merge", keys=["id"])
+        publish(spark, spark.createDataFrame([(1, "a")], "id int, v string"), sink, path,
+                _txn(), pipeline="p")
+        assert spark.conf.get("spark.databricks.delta.write.txnAppId", None) is None
+        assert spark.conf.get("spark.databricks.delta.commitInfo.userMetadata", None) is None
+
+
+def describe_publishing_at_once():
+    def it_gives_each_table_its_own_commit_when_a_merge_runs_alongside(spark, warehouse):
+        merged = Sink("m", input="x", table="m", mode="merge", keys=["id"])
+        appended = Sink("a", input="x", table="a", mode="append")
+        df = spark.createDataFrame([(1, "a"), (2, "b")], "id int, v string")
+        txns = {s.name: TxnId.for_sink("p", s.name, "2026-11-26", 1, "r") for s in (merged,
+                                                                                  appended)}
+
+        def both():
+            return run_concurrently(
+                [lambda s=s: publish(spark, df, s, f"{warehouse}/tables/{s.table}",
+                                     txns[s.name], pipeline="p") for s in (merged, appended)],
+                workers=2)
+
+        first, again = both(), both()
+        assert [o.skipped for o in first] == [False, False]
+        assert [o.skipped for o in again] == [True, True]
+        for sink in (merged, appended):
+            found = find_commit(spark, f"{warehouse}/tables/{sink.table}", txns[sink.name].tag)
+            assert found is not None and found[1] == 2
 
 
 def describe_conflicts():

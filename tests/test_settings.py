@@ -36,6 +36,11 @@ def describe_load_settings():
         assert err.value.key == "salting.max_salt"
         assert err.value.file == "--conf"
 
+    def it_rejects_fewer_than_one_publish_thread(conf_dir):
+        with pytest.raises(ConfigError) as err:
+            load_settings("dev", ["publish_threads=0"], conf_dir=conf_dir)
+        assert (err.value.key, err.value.file) == ("publish_threads", "--conf")
+
     def it_reports_broken_yaml_with_the_file(conf_dir):
         (conf_dir / "dev.yaml").write_text("spark: [unclosed\n")
         with pytest.raises(ConfigError) as err:

@@ -196,11 +196,19 @@ def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId
         "spark.databricks.delta.write.txnVersion": str(txn.version),
         "spark.databricks.delta.commitInfo.userMetadata": txn.tag,
     }
+    # MERGE takes the idempotent-write pair only from session confs: set them on a session of
+    # its own, so that writes running at the same time on other threads never see them
+    session = _session_like(spark)
     for key, value in conf.items():
-        spark.conf.set(key, value)
-    try:
-        (DeltaTable.forPath(spark, path).alias("t").merge(df.alias("s"), condition)
-         .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
-    finally:
-        for key in conf:
-            spark.conf.unset(key)
+        session.conf.set(key, value)
+    (DeltaTable.forPath(session, path).alias("t").merge(df.alias("s"), condition)
+     .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+
+
+def _session_like(spark: SparkSession) -> SparkSession:
+    """A new session on the same SparkContext with ``spark``'s runtime SQL settings."""
+    session = spark.newSession()
+    for key, value in spark.conf.getAll.items():
+        if spark.conf.isModifiable(key):
+            session.conf.set(key, value)
+    return session

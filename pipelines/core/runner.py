@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 from pyspark import StorageLevel
@@ -21,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.core import faults
+from pipelines.core.concurrency import run_concurrently
 from pipelines.core.delta_io import PublishResult, TxnId, publish
 from pipelines.core.errors import (
     ExitCode,
@@ -36,6 +38,7 @@ from pipelines.core.plan import Plan
 from pipelines.core.quality import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.results import RunResult, StageResult
 from pipelines.core.salting import (
+    SAMPLE_SEED,
     HotKeys,
     decide_salting,
     declared_hot_keys,
@@ -45,7 +48,7 @@ from pipelines.core.salting import (
 from pipelines.core.settings import Settings
 from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
-from pipelines.core.spec import Sink
+from pipelines.core.spec import Join, Map, Sink
 from pipelines.core.stages import apply_stage
 from pipelines.core.tables import is_delta, read_delta, table_path
 
@@ -75,6 +78,7 @@ class Runner:
         self.quarantine: dict[str, DataFrame] = {}
         self.probe = SkewProbe(spark)
         self.cached: list[DataFrame] = []
+        self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -118,22 +122,26 @@ class Runner:
                 self._write_ge_results(os.path.dirname(result.report))
         except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
             log.exception("could not write the run report")
-        self.ledger.append_quality([
+        quality_rows = [
             {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
              "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
              "severity": r["severity"], "success": str(r["success"]).lower(),
              "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
              "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
             for r in result.quality
-        ])
+        ]
         faults.point("before_ledger_finish")
-        self.ledger.append(
+        finished = partial(
+            self.ledger.append,
             run_id=self.run_id, pipeline=self.plan.name, date=self.plan.date,
             generation=result.generation, attempt=result.attempt, event="finished",
             status=result.status, duration_s=result.duration_s,
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
+        # two tables, two independent commits
+        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished],
+                         self.settings.publish_threads)
         if result.status == "succeeded":
             self._drop_staging(result.generation)
 
@@ -195,11 +203,11 @@ class Runner:
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
         faults.point("before_publish")
-        for sink in plan.sinks.values():
-            out = self._publish(sink, frames[sink.input], generation)
-            result.outputs.append(out.to_dict())
-        for stage, bad in self.quarantine.items():
-            out = self._publish_quarantine(stage, bad, generation)
+        publishes = [partial(self._publish, sink, frames[sink.input], generation)
+                     for sink in plan.sinks.values()]
+        publishes += [partial(self._publish_quarantine, stage, bad, generation)
+                      for stage, bad in self.quarantine.items()]
+        for out in run_concurrently(publishes, self.settings.publish_threads):
             result.outputs.append(out.to_dict())
         faults.point("after_publish")
         result.status, result.exit_code = "succeeded", ExitCode.OK
@@ -257,7 +265,8 @@ class Runner:
         record = self.stage_results.setdefault(name, StageResult(name, kind))
         faults.point(f"before_stage:{name}")
         inputs = {i: frames[i] for i in stage.inputs}
-        hot, broadcast = self._salting(stage, inputs, record)
+        hot, broadcast = self._salting(stage, inputs, record, frames)
+        self.broadcasts[name] = broadcast
         df = apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name, hot=hot,
                          broadcast=broadcast)
         if not self._needs_materializing(name):
@@ -344,27 +353,54 @@ class Runner:
         return sorted(set(found))
 
     def _salting(self, stage: Any, inputs: dict[str, DataFrame], record: StageResult,
-                 ) -> tuple[HotKeys | None, bool]:
+                 frames: dict[str, DataFrame]) -> tuple[HotKeys | None, bool]:
         partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
         decision = decide_salting(stage, inputs, self.settings.salting,
-                                  shuffle_partitions=partitions, pipeline=self.plan.name)
+                                  shuffle_partitions=partitions, pipeline=self.plan.name,
+                                  sampler=lambda name, fraction: self._sample(name, frames,
+                                                                              fraction))
         if decision.record:
             record.salting = decision.record
         return decision.hot, decision.broadcast
+
+    def _sample(self, name: str, frames: dict[str, DataFrame], fraction: float) -> DataFrame:
+        """A sample of ``name``'s output, drawn as far upstream as row-wise stages allow.
+
+        Map stages and the left side of joins keep each row (or drop it) independently of the
+        others, so building them from a sample of their input gives a sample of their output
+        at the same rate, without computing them over all of it. The sample is drawn at the
+        nearest source, reduce or materialized (cached or staged) stage.
+        """
+        stage = None if name in self.plan.sources else self.plan.stage(name)
+        fused = (name in self.stage_results and not self.stage_results[name].materialized)
+        if stage is None or not fused or isinstance(stage, Join) and stage.left == stage.right:
+            return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
+        if isinstance(stage, Map):
+            inputs = {stage.input: self._sample(stage.input, frames, fraction)}
+        elif isinstance(stage, Join):  # the right side stays whole
+            inputs = {stage.left: self._sample(stage.left, frames, fraction),
+                      stage.right: frames[stage.right]}
+        else:
+            return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
+        return apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name,
+                           broadcast=self.broadcasts.get(name, False))
 
     # ---------------------------------------------------------------- publishing
     def _publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
         path = table_path(self.warehouse, sink.table)
         if sink.partition_by and sink.salt_partitions != "off":
             conf = self.settings.salting
+            parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+            staged = self.stage_results.get(sink.input)
+            rows = staged.rows_out if staged is not None and staged.materialized else None
             if isinstance(sink.salt_partitions, int):
-                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=1)
+                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=1,
+                                      rows=rows)
                 hot = declared_hot_keys(sink.partition_by, [k.value for k in hot.keys],
                                         sink.salt_partitions)
             else:
-                parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
-                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=parts)
-            parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+                hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=parts,
+                                      rows=rows)
             df = spread_for_write(df, sink.partition_by, hot, partitions=parts)
         txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
         faults.point(f"before_publish:{sink.name}")

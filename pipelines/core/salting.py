@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "HotKey",
     "HotKeys",
     "SALT",
+    "SAMPLE_SEED",
     "detect_hot_keys",
     "plain_reduce",
     "salted_reduce",
@@ -123,19 +124,28 @@ def _row_bytes(df: DataFrame) -> int:
 
 
 def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, *,
-                    shuffle_partitions: int) -> HotKeys:
+                    shuffle_partitions: int, rows: int | None = None,
+                    sample: DataFrame | None = None) -> HotKeys:
     """Find hot keys from a deterministic sample (one Spark job over ``df``'s key columns).
 
     A key is hot when its estimated shuffle bytes exceed ``skew_factor`` times one reduce
     task's fair share and ``min_hot_bytes``; it gets enough salts to bring each piece down to
-    that fair share (at most ``max_salt``).
+    that fair share (at most ``max_salt``). A caller that knows ``df``'s row count passes it
+    as ``rows``: when all of ``df`` is under ``min_hot_bytes`` no key can be hot, and no job
+    runs. ``sample`` is a Bernoulli sample of ``df`` at ``sample_fraction`` that the caller
+    built more cheaply (drawn upstream, before row-wise stages); by default ``df`` is sampled.
     """
     cols = tuple(keys)
+    if rows is not None and rows * _row_bytes(df) < settings.min_hot_bytes:
+        return HotKeys(cols, (), "size", f"{rows} rows: under {settings.min_hot_bytes} "
+                       "estimated bytes in all", 0)
     fraction = settings.sample_fraction
     # one aggregation over the sampled key columns; the sample's size is observed on the way
     sample_size = Observation("hot-key sample")
+    if sample is None:
+        sample = df.sample(fraction=fraction, seed=SAMPLE_SEED)
     rows = (
-        df.select(*cols).sample(fraction=fraction, seed=SAMPLE_SEED)
+        sample.select(*cols)
         .groupBy(*cols).count()
         .observe(sample_size, F.sum("count").alias("rows"))
         .orderBy(F.desc("count"))
@@ -354,10 +364,13 @@ def _fits_broadcast(df: DataFrame, limit: int) -> bool:
 
 
 def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings, *,
-                   shuffle_partitions: int, pipeline: str) -> SaltDecision:
+                   shuffle_partitions: int, pipeline: str,
+                   sampler: Callable[[str, float], DataFrame] | None = None) -> SaltDecision:
     """Broadcast, salt (declared or detected hot keys) or leave alone a reduce or join stage.
 
     The one place that decides; the runner and the notebook explorer both call it.
+    ``sampler(input, fraction)`` builds a sample of an input for detection (see
+    :func:`detect_hot_keys`); without it the input itself is sampled.
     """
     if not isinstance(stage, (Reduce, Join)):
         return SaltDecision()
@@ -371,12 +384,13 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
                 raise PipelineError(f"salting a {stage.how} join would duplicate rows; "
                                     "use inner or left", pipeline=pipeline, stage=stage.name)
             return SaltDecision(record={"decision": "off", "reason": f"{stage.how} join"})
-        keys, frame = tuple(stage.on), inputs[stage.left]
+        keys, name = tuple(stage.on), stage.left
     else:
-        keys, frame = tuple(stage.keys), inputs[stage.input]
+        keys, name = tuple(stage.keys), stage.input
         if stage.salt == "auto" and not needs_salting(stage.aggs):
             return SaltDecision(record={"decision": "off", "reason":
                                         "combinable aggregations (combined map-side)"})
+    frame = inputs[name]
     if stage.salt == "off" or not conf.enabled:
         return SaltDecision(record={"decision": "off", "reason": "disabled"})
     if isinstance(stage.salt, int) and stage.hot_keys:
@@ -384,7 +398,9 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     elif stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt)
     else:
-        hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions)
+        sample = sampler(name, conf.sample_fraction) if sampler is not None else None
+        hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
+                              sample=sample)
         if isinstance(stage.salt, int) and hot:
             hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
     if (isinstance(stage, Join) and hot

@@ -1,0 +1,38 @@
+"""Independent driver-side work run at once: Delta commits to different tables.
+
+A Delta commit is mostly driver work (log listing, JSON and checkpoint writes, conflict
+checks) during which the executors idle; publishing independent tables from a few threads
+overlaps one table's commit with another's write tasks. Each thread inherits the caller's
+Spark local properties (job group, scheduler pool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import TypeVar
+
+from pyspark import inheritable_thread_target
+from pyspark.sql import SparkSession
+
+__all__ = ["run_concurrently"]
+
+T = TypeVar("T")
+
+
+def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
+    """Results in task order. Every task runs to its end; then the first failure (in task
+    order) is raised, so one failed table never leaves another half-attempted."""
+    if workers <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    session = SparkSession.getActiveSession()
+    if session is not None:  # each thread inherits the caller's local properties and tags
+        tasks = [inheritable_thread_target(session)(task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        futures = [pool.submit(task) for task in tasks]
+        wait(futures)
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]
