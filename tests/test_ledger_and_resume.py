@@ -83,6 +83,16 @@ def describe_resume():
         assert table(spark, warehouse, "user_totals").count() == 2
 
 
+def describe_staging_folders():
+    def it_resumes_only_from_a_folder_whose_write_completed(spark, warehouse):
+        path = f"{warehouse}/_pipelines/staging/p/{DATE}/g1/stage"
+        spark.createDataFrame([(1, "a")], "id int, v string").write.parquet(path)
+        assert runner_module._staged(spark, path)
+        os.remove(f"{path}/_SUCCESS")  # as a write killed before its job commit leaves it
+        assert not runner_module._staged(spark, path)
+        assert not runner_module._staged(spark, f"{warehouse}/nowhere")
+
+
 def describe_the_lock():
     def it_refuses_a_second_run_with_exit_code_4(spark, warehouse, capsys, settings_for):
         _land(warehouse, DATE, [("a", 1)])

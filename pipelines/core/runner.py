@@ -1,8 +1,11 @@
 """Running a plan: read pinned inputs, build stages, materialize and audit, then publish.
 
-Write-audit-publish: stages whose output feeds a sink or carries checks are materialized to a
-staging Delta table of this run (the resume point) while their quality metrics are observed;
-sinks are published only after every blocking check passed, each in one idempotent commit.
+Write-audit-publish: stages whose output feeds a sink are written to a staging Parquet folder
+of this run (the resume point; complete once Spark's job commit wrote ``_SUCCESS``), stages
+that only carry checks are cached; their quality metrics are observed on the way. Sinks are
+published only after every blocking check passed, each in one idempotent Delta commit. The
+staging folders are private to one run and generation, so they need no Delta log: a Parquet
+write and read skip the log's commit and replay.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
 from pipelines.core.spec import Join, Map, Sink
 from pipelines.core.stages import apply_stage
-from pipelines.core.tables import is_delta, read_delta, table_path
+from pipelines.core.tables import path_exists, table_path
 
 __all__ = ["Runner", "run_pipeline"]
 
@@ -280,9 +283,9 @@ class Runner:
         gate = QualityGate(name, checks, self.settings.quality)
         path = self._staging_path(generation, name)
         durable = self._is_resume_point(name)
-        if durable and is_delta(self.spark, path):
+        if durable and _staged(self.spark, path):
             record.resumed = True
-            staged = read_delta(self.spark, path)
+            staged = self.spark.read.parquet(path)  # Spark keeps the exact types in the files
         else:
             prepared = gate.prepare(df)
             if not durable:
@@ -292,7 +295,7 @@ class Runner:
             def write() -> None:
                 with self.probe.watch(name):
                     if durable:
-                        prepared.write.format("delta").mode("overwrite").save(path)
+                        prepared.write.mode("overwrite").parquet(path)
                     else:  # compute once into the cache; the observed metrics come with it
                         prepared.write.format("noop").mode("overwrite").save()
 
@@ -309,7 +312,7 @@ class Runner:
                                source=",".join(self._upstream_sources(name)) or None) from exc
             record.duration_s = round(time.time() - started, 3)
             record.skew = self.probe.report(name)
-            staged = read_delta(self.spark, path) if durable else prepared
+            staged = self.spark.read.parquet(path) if durable else prepared
         quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
         for suite in gate.suites:
             quality.results.extend(self._suite_results(name, suite, gate.good_rows(staged)))
@@ -430,6 +433,12 @@ class Runner:
         root = f"{self.warehouse}/_pipelines/staging/{self.plan.name}/{self.plan.date}"
         if "://" not in root and os.path.isdir(root):
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _staged(spark: SparkSession, path: str) -> bool:
+    """Whether an earlier attempt finished writing this staging folder (Spark's job commit
+    writes ``_SUCCESS`` last; a write killed midway leaves files without it)."""
+    return path_exists(spark, f"{path}/_SUCCESS")
 
 
 def _quality_error(pipeline: str, blocking: list[Any]) -> QualityError:
