@@ -3,9 +3,9 @@
 Scan-type expectations (nulls, sets, ranges, regex, mean/min/max, row count) become aggregate
 expressions observed while the stage's output is being materialized (``DataFrame.observe``):
 no extra Spark job. Uniqueness needs a shuffle: one query per uniqueness check over the
-materialized output, returning three numbers. Rows failing a ``drop`` expectation are flagged
-in the same pass, then split off to quarantine. Results are reported through Great
-Expectations' result objects by :mod:`pipelines.core.ge_adapter`.
+materialized output, its verdict observed while the counted rows stream by. Rows failing a
+``drop`` expectation are flagged in the same pass, then split off to quarantine. Results
+are reported through Great Expectations' result objects by :mod:`pipelines.core.ge_adapter`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Observation
+from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F
 
 from pipelines.core.expectations import Expectation
@@ -205,10 +205,10 @@ def _within(value: Any, args: dict[str, Any]) -> bool:
 def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, ...]]:
     """Rows whose (non-null) value occurs more than once, as GE counts them.
 
-    One query: a hash aggregation counts each value, and a second aggregation over the
-    duplicated values only (normally none) returns the failing rows and the smallest and
-    largest duplicated value. On string keys this beats a window count (shuffle and sort of
-    every value) by about a third.
+    One query: each row learns its value's count from a window partitioned by the value (a
+    shuffle and a sort, cheaper here than a two-level hash aggregation of every distinct
+    value), and the verdict is observed while the rows stream into a no-op sink. Samples are
+    the smallest and largest duplicated value.
     """
     cols = list(check.referenced_columns)
     df = staged.where(F.size(FLAGS) == 0) if FLAGS in staged.columns else staged
@@ -217,10 +217,15 @@ def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, 
     else:  # as GE: skip rows whose values are all missing
         df = df.where(F.greatest(*[F.col(c).isNotNull().cast("int") for c in cols]) == 1)
     key = F.col(cols[0]) if len(cols) == 1 else F.struct(*cols)
-    duplicated = (df.groupBy(key.alias("__k")).agg(F.count(F.lit(1)).alias("__n"))
-                  .where(F.col("__n") > 1))
-    metrics = duplicated.agg(F.sum("__n").alias("n"), F.min("__k").alias("lo"),
-                             F.max("__k").alias("hi")).head().asDict()
+    counted = df.select(*cols).withColumn(
+        "__n", F.count(F.lit(1)).over(Window.partitionBy(*[F.col(c) for c in cols])))
+    duplicated = F.col("__n") > 1
+    observation = Observation(f"unique:{check.name}")
+    (counted.observe(observation, F.count(F.when(duplicated, 1)).alias("n"),
+                     F.min(F.when(duplicated, key)).alias("lo"),
+                     F.max(F.when(duplicated, key)).alias("hi"))
+     .write.format("noop").mode("overwrite").save())
+    metrics = observation.get
     failing = int(metrics.get("n") or 0)
     samples = tuple(dict.fromkeys(
         _plain(v.asDict() if hasattr(v, "asDict") else v)
