@@ -375,16 +375,16 @@ class Runner:
         nearest source, reduce or materialized (cached or staged) stage.
         """
         stage = None if name in self.plan.sources else self.plan.stage(name)
-        fused = (name in self.stage_results and not self.stage_results[name].materialized)
-        if stage is None or not fused or isinstance(stage, Join) and stage.left == stage.right:
+        fused = name in self.stage_results and not self.stage_results[name].materialized
+        row_wise = isinstance(stage, Map) or (isinstance(stage, Join)
+                                              and stage.left != stage.right)
+        if not (fused and row_wise):
             return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
         if isinstance(stage, Map):
             inputs = {stage.input: self._sample(stage.input, frames, fraction)}
-        elif isinstance(stage, Join):  # the right side stays whole
+        else:  # a join: the right side stays whole
             inputs = {stage.left: self._sample(stage.left, frames, fraction),
                       stage.right: frames[stage.right]}
-        else:
-            return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
         return apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name,
                            broadcast=self.broadcasts.get(name, False))
 
