@@ -6,18 +6,20 @@ them, the rest spread over 100,000 keys. Two workloads:
 * a non-combinable reduce (top 5 values and exact distinct count per key), and
 * a sort-merge join with a 100,000-row dimension (broadcast disabled).
 
-Modes: ``salted`` (the framework with ``salt="auto"``: hot keys detected from a sample),
-``declared`` (the framework with the hot key declared, no detection), ``aqe_on`` (Spark's
-defaults) and ``aqe_off``; interleaved, after one warm-up each. For each workload and mode it
-prints the wall time (hot-key detection included), the max/median task duration of the
-critical keyed stage (of the stages reading a shuffle, the one with the longest task), and the
-makespan projected for 64 task slots from its measured task durations (longest-first
-scheduling; also summed over every stage of the workload, detection included). Files are split
+Modes: ``salted`` (the framework with ``salt="auto"``: for the reduce, hot keys detected from
+a sample; for the join, Spark's AQE skew-join split with the thresholds the framework sets on
+its session), ``declared`` (the framework with the hot key declared, no detection),
+``aqe_on`` (Spark's defaults) and ``aqe_off``; interleaved, after one warm-up each. For each
+workload and mode it prints the median over the repeats of: the wall time (hot-key detection
+included), the max/median task duration and shuffle bytes read of the critical keyed stage (of
+the stages reading a shuffle, the one with the longest task), and the makespan projected for
+64 task slots from its measured task durations (longest-first scheduling; also summed over
+every stage of the workload, detection included). Files are split
 and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``); the tasks run
 on this machine's 2 cores.
 Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot
 makespan >= 5x shorter.
-Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K]
+Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--conf KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -49,11 +51,27 @@ def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str
     return f"{folder}/facts", f"{folder}/dim"
 
 
+def _median_report(reports: list[dict]) -> dict:
+    """Each figure's median over the repeats (one slow task in one repeat is noise here)."""
+    keys = ("tasks", "task_max_over_median", "makespan_64_slots_ms",
+            "all_stages_makespan_64_slots_ms")
+    out = {}
+    for key in keys:
+        values = [r[key] for r in reports if r.get(key) is not None]
+        out[key] = round(median(values), 2) if values else None
+    ratios = [r["shuffle_bytes_max"] / r["shuffle_bytes_median"] for r in reports
+              if r.get("shuffle_bytes_median")]
+    out["bytes_max_over_median"] = round(median(ratios), 2) if ratios else None
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=6_000_000)
     parser.add_argument("--hot-share", type=float, default=0.57)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--conf", action="append", default=[],
+                        help="a framework setting KEY=VALUE (as pipelines run --conf)")
     args = parser.parse_args()
     # Spark's default partition count, and partitions sized as Spark sizes them for 64 task
     # slots (file splits, AQE's coalescing), so that task durations project to 64 slots
@@ -64,13 +82,15 @@ def main() -> None:
         plain_reduce,
         salted_join,
         salted_reduce,
+        skew_conf,
     )
     from pipelines.core.settings import load_settings
     from pipelines.core.skew import SkewProbe
     from pipelines.core.spec import Join, Reduce
     from transforms import aggregations as agg
 
-    salt_conf = load_settings("local").salting
+    salt_conf = load_settings("local", args.conf).salting
+    framework_conf = skew_conf(salt_conf)
     folder = tempfile.mkdtemp(prefix="bench-skew-")
     facts_path, dim_path = make_data(spark, folder, args.rows, args.hot_share)
     facts, dim = spark.read.parquet(facts_path), spark.read.parquet(dim_path)
@@ -102,9 +122,10 @@ def main() -> None:
                 declared = ["HOT"] if mode == "declared" else []
                 stage = Join("enrich", "facts", "dim", ["key"], broadcast="none",
                              hot_keys=declared)
-                hot = decide_salting(stage, {"facts": facts, "dim": dim}, salt_conf,
-                                     shuffle_partitions=parts(), pipeline="bench").hot
-                last_hot[("join", mode)] = hot
+                decision = decide_salting(stage, {"facts": facts, "dim": dim}, salt_conf,
+                                          shuffle_partitions=parts(), pipeline="bench")
+                hot = decision.hot
+                last_hot[("join", mode)] = hot or decision.record.get("decision")
                 out = salted_join(facts, dim, ["key"], "inner", hot)
             else:
                 out = facts.join(dim, ["key"], "inner")
@@ -115,10 +136,15 @@ def main() -> None:
     results = {}
     for workload, make in (("reduce", reduce_job), ("join", join_job)):
         walls: dict[str, list[float]] = {m: [] for m in modes}
-        skews: dict[str, dict] = {}
+        skews: dict[str, list[dict]] = {m: [] for m in modes}
 
         def aqe(mode: str) -> None:
             spark.conf.set("spark.sql.adaptive.enabled", "false" if mode == "aqe_off" else "true")
+            for key, value in framework_conf.items():  # what the framework's session has
+                if mode in ("salted", "declared"):
+                    spark.conf.set(key, value)
+                else:
+                    spark.conf.unset(key)
 
         for mode in modes:  # warm-up, not counted
             aqe(mode)
@@ -129,16 +155,20 @@ def main() -> None:
                 name = f"{workload}-{mode}-{repeat}"
                 with probe.watch(name):
                     walls[mode].append(timed(make(mode)))
-                skews[mode] = probe.report(name) or {}
+                skews[mode].append(probe.report(name) or {})
         for mode in modes:
-            results[(workload, mode)] = (median(walls[mode]), skews[mode])
-            s = skews[mode]
+            s = _median_report(skews[mode])
+            results[(workload, mode)] = (median(walls[mode]), s)
             strategy = ""
             if mode in ("salted", "declared"):
                 hot = last_hot.get((workload, mode))
-                strategy = f" ({hot.strategy}, {hot.salt_count} salts)" if hot else " (no hot key)"
+                if isinstance(hot, str):
+                    strategy = f" ({hot})"
+                else:
+                    strategy = f" ({hot.strategy}, {hot.salt_count} salts)" if hot else " (none)"
             print(f"{workload:<6} {mode:<8}{strategy} wall={median(walls[mode]):6.1f}s "
                   f"tasks={s.get('tasks')} max/median={s.get('task_max_over_median')} "
+                  f"(bytes {s.get('bytes_max_over_median')}) "
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s)",
                   flush=True)
@@ -152,6 +182,7 @@ def main() -> None:
             "declared_hot_keys_wall_over_default": round(
                 results[(workload, "declared")][0] / default[0], 3),
             "salted_task_max_over_median": salted[1].get("task_max_over_median"),
+            "salted_shuffle_bytes_max_over_median": salted[1].get("bytes_max_over_median"),
             "default_task_max_over_median": default[1].get("task_max_over_median"),
             "makespan64_default_over_salted": round(
                 default[1].get("makespan_64_slots_ms", 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from chispa import assert_df_equality
@@ -11,6 +13,7 @@ from pyspark.sql import functions as F
 
 from pipelines.core.salting import (
     SALT,
+    decide_salting,
     declared_hot_keys,
     detect_hot_keys,
     hot_rows_fit_broadcast,
@@ -19,8 +22,10 @@ from pipelines.core.salting import (
     salt_column,
     salted_join,
     salted_reduce,
+    skew_conf,
 )
 from pipelines.core.settings import SaltSettings
+from pipelines.core.spec import Join
 from transforms import aggregations as agg
 
 AGGS = [agg.count("n"), agg.sum_("v", "total"), agg.min_("v", "lo"), agg.max_("v", "hi"),
@@ -145,6 +150,64 @@ def describe_salted_join():
             salted_join(left, right, ["k"], "full", declared_hot_keys(["k"], [("hot",)], 2))
 
 
+@contextmanager
+def _session_conf(spark, conf: dict[str, str]) -> Iterator[None]:
+    before = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def describe_auto_joins():
+    def _sides(spark):
+        left = spark.createDataFrame([("hot", i) for i in range(3000)]
+                                     + [(f"k{i}", i) for i in range(300)], "k string, v int")
+        right = spark.createDataFrame([("hot", "H")] + [(f"k{i}", "c") for i in range(300)],
+                                      "k string, w string")
+        return left, right
+
+    STAGE = Join("j", "l", "r", ["k"], broadcast="none")
+    CONF = SaltSettings(min_hot_bytes=0, skew_factor=2.0, sample_fraction=1.0)
+
+    def it_leaves_a_skewed_partition_to_aqes_split_with_no_detection_job(spark):
+        left, right = _sides(spark)
+        decision = decide_salting(STAGE, {"l": left, "r": right}, CONF, shuffle_partitions=4,
+                                  pipeline="t")
+        assert decision.hot is None
+        assert decision.record["decision"] == "aqe_skew_join"
+        # the framework's thresholds, with a piece size scaled down to this tiny data
+        sized = {**skew_conf(CONF), "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1k",
+                 "spark.sql.autoBroadcastJoinThreshold": "-1"}
+        with _session_conf(spark, sized):
+            joined = left.join(right, ["k"])
+            rows = joined.collect()
+            plan = joined._jdf.queryExecution().executedPlan().toString()
+        assert "SortMergeJoin(skew=true)" in plan
+        assert len(rows) == 3300
+
+    def it_detects_and_salts_hot_keys_when_asked_to_sample(spark):
+        left, right = _sides(spark)
+        decision = decide_salting(STAGE, {"l": left, "r": right},
+                                  replace(CONF, auto_join="sample"), shuffle_partitions=4,
+                                  pipeline="t")
+        assert [k.value for k in decision.hot.keys] == [("hot",)]
+        assert decision.hot.strategy == "broadcast_hot"
+
+    def it_detects_and_salts_hot_keys_when_aqe_is_off(spark):
+        left, right = _sides(spark)
+        with _session_conf(spark, {"spark.sql.adaptive.enabled": "false"}):
+            decision = decide_salting(STAGE, {"l": left, "r": right}, CONF,
+                                      shuffle_partitions=4, pipeline="t")
+        assert [k.value for k in decision.hot.keys] == [("hot",)]
+
+
 def describe_detect_hot_keys():
     def it_finds_the_key_holding_most_rows_and_sizes_its_salt(spark):
         rows = [("hot", i) for i in range(900)] + [(f"k{i}", i) for i in range(100)]
@@ -153,6 +216,14 @@ def describe_detect_hot_keys():
         assert [k.value for k in found.keys] == [("hot",)]
         assert found.keys[0].salts == 4  # 90% of the bytes over a fair share of 25%
         assert found.source == "sample"
+
+    def it_never_sizes_a_piece_under_the_partition_aqe_coalesces_to(spark):
+        rows = [("hot", i) for i in range(900)] + [(f"k{i}", i) for i in range(100)]
+        conf = SaltSettings(sample_fraction=1.0, min_hot_bytes=0, skew_factor=1.0, max_salt=16)
+        # row_bytes 24 (string 20 + int 4): the hot key is ~21,600 bytes, 2 pieces of 10,800
+        found = detect_hot_keys(_frame(spark, rows), ["k"], conf, shuffle_partitions=4,
+                                partition_bytes=10_800)
+        assert found.keys[0].salts == 2
 
     def it_finds_nothing_in_uniform_data(spark):
         rows = [(f"k{i % 50}", i) for i in range(1000)]

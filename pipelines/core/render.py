@@ -43,7 +43,11 @@ def salting_note(stage: Any) -> str | None:
         if stage.salt == "off":
             return "salting: off"
         pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""
-        return f"salting: {pre}hot keys of the left side on {', '.join(stage.on)}"
+        on = ", ".join(stage.on)
+        if stage.salt == "auto" and not stage.hot_keys:
+            return (f"salting: {pre}skewed partitions split by AQE (salting.auto_join=aqe) or "
+                    f"detected hot keys of the left side on {on} salted (=sample, or AQE off)")
+        return f"salting: {pre}hot keys of the left side on {on}"
     return None
 
 

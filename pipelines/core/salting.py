@@ -38,6 +38,8 @@ __all__ = [
     "SALTABLE_JOINS",
     "SaltDecision",
     "decide_salting",
+    "skew_conf",
+    "task_slots",
 ]
 
 log = logging.getLogger(__name__)
@@ -123,8 +125,21 @@ def _row_bytes(df: DataFrame) -> int:
     return max(8, sum(_type_bytes(f.dataType) for f in df.schema.fields))
 
 
+def task_slots(spark: Any) -> int:
+    """How many tasks the application runs at once (its executors' cores)."""
+    sc = spark.sparkContext
+    try:
+        jsc = sc._jsc.sc()
+        slots = int(jsc.maxNumConcurrentTasks(
+            jsc.resourceProfileManager().defaultResourceProfile()))
+    except Exception:  # noqa: BLE001 - not a JVM-backed context: Spark's default parallelism
+        slots = 0
+    return slots if slots > 0 else int(sc.defaultParallelism)
+
+
 def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, *,
                     shuffle_partitions: int, rows: int | None = None,
+                    partition_bytes: int = 0,
                     sample: DataFrame | None = None) -> HotKeys:
     """Find hot keys from a deterministic sample (one Spark job over ``df``'s key columns).
 
@@ -132,8 +147,10 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     task's fair share and ``min_hot_bytes``; it gets enough salts to bring each piece down to
     that fair share (at most ``max_salt``). A caller that knows ``df``'s row count passes it
     as ``rows``: when all of ``df`` is under ``min_hot_bytes`` no key can be hot, and no job
-    runs. ``sample`` is a Bernoulli sample of ``df`` at ``sample_fraction`` that the caller
-    built more cheaply (drawn upstream, before row-wise stages); by default ``df`` is sampled.
+    runs. ``partition_bytes`` is the size AQE coalesces shuffle partitions to, when it does so
+    by size (see :func:`skew_conf`): a fair share is never smaller. ``sample`` is a Bernoulli
+    sample of ``df`` at ``sample_fraction`` that the caller built more cheaply (drawn upstream,
+    before row-wise stages); by default ``df`` is sampled.
     """
     cols = tuple(keys)
     if rows is not None and rows * _row_bytes(df) < settings.min_hot_bytes:
@@ -145,7 +162,9 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     if sample is None:
         sample = df.sample(fraction=fraction, seed=SAMPLE_SEED)
     rows = (
-        sample.select(*cols)
+        # one wave of tasks: a scan of the key columns is short, and on a few cores the
+        # per-task cost of many file splits outweighs it
+        sample.select(*cols).coalesce(task_slots(df.sparkSession))
         .groupBy(*cols).count()
         .observe(sample_size, F.sum("count").alias("rows"))
         .orderBy(F.desc("count"))
@@ -157,7 +176,7 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     sampled = int(sample_size.get["rows"])
     row_bytes = _row_bytes(df)
     total_bytes = sampled / fraction * row_bytes
-    fair_share = max(total_bytes / max(1, shuffle_partitions), 1.0)
+    fair_share = max(total_bytes / max(1, shuffle_partitions), float(partition_bytes), 1.0)
     threshold = max(settings.skew_factor * fair_share, float(settings.min_hot_bytes))
     hot = []
     for row in rows:
@@ -345,6 +364,49 @@ def spread_for_write(df: DataFrame, partition_by: Sequence[str], hot: HotKeys, *
     return df.repartition(count, *[F.col(c) for c in partition_by], salt_column(df, hot))
 
 
+_AQE = "spark.sql.adaptive."
+
+
+def skew_conf(conf: SaltSettings) -> dict[str, str]:
+    """Spark settings that size AQE's partitions and skew-join split by the salting rule.
+
+    AQE splits a join's shuffle partition when it is over ``skewedPartitionFactor`` times the
+    median partition and over ``skewedPartitionThresholdInBytes``: the form of our hot-key rule,
+    with Spark's defaults (5x, 256 MB) set for large clusters. The pieces are cut to the
+    advisory partition size (or the average unskewed partition, when that is larger).
+    """
+    if not conf.enabled or conf.auto_join != "aqe":
+        return {}
+    return {
+        f"{_AQE}skewJoin.enabled": "true",
+        f"{_AQE}skewJoin.skewedPartitionFactor": str(conf.skew_factor),
+        f"{_AQE}skewJoin.skewedPartitionThresholdInBytes": str(conf.min_hot_bytes),
+        f"{_AQE}advisoryPartitionSizeInBytes": str(max(conf.min_hot_bytes, 1024 * 1024)),
+        # coalesce to that size too, so that the pieces of a split partition, the salted
+        # pieces of a hot key and the other partitions all come out about the same size
+        f"{_AQE}coalescePartitions.parallelismFirst": "false",
+    }
+
+
+def _partition_bytes(spark: Any) -> int:
+    """The size AQE coalesces shuffle partitions to, when it sizes them by bytes, else 0."""
+    get = spark.conf.get
+    if (str(get(f"{_AQE}enabled", "true")).lower() != "true"
+            or str(get(f"{_AQE}coalescePartitions.enabled", "true")).lower() != "true"
+            or str(get(f"{_AQE}coalescePartitions.parallelismFirst", "true")).lower() != "false"):
+        return 0
+    size = str(get(f"{_AQE}advisoryPartitionSizeInBytes", "64m"))
+    return int(spark.sparkContext._jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
+        size))
+
+
+def _aqe_splits_skew(spark: Any) -> bool:
+    def on(key: str) -> bool:
+        return str(spark.conf.get(key, "true")).lower() == "true"
+
+    return on(f"{_AQE}enabled") and on(f"{_AQE}skewJoin.enabled")
+
+
 @dataclass(frozen=True)
 class SaltDecision:
     """What the framework does with one reduce or join stage's shuffle, and why."""
@@ -397,10 +459,17 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
         hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
     elif stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt)
+    elif (isinstance(stage, Join) and stage.salt == "auto" and conf.auto_join == "aqe"
+          and _aqe_splits_skew(frame.sparkSession)):
+        return SaltDecision(record={
+            "decision": "aqe_skew_join",
+            "reason": "Spark's AQE splits a left-side partition over "
+                      f"{conf.skew_factor:g}x the median and {conf.min_hot_bytes} bytes",
+            "columns": list(keys), "hot_keys": [], "salt_count": 1})
     else:
         sample = sampler(name, conf.sample_fraction) if sampler is not None else None
         hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
-                              sample=sample)
+                              sample=sample, partition_bytes=_partition_bytes(frame.sparkSession))
         if isinstance(stage.salt, int) and hot:
             hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
     if (isinstance(stage, Join) and hot

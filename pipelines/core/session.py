@@ -49,8 +49,15 @@ def delta_spark_conf(settings: Settings) -> dict[str, str]:
     """Every Spark setting the framework needs (for ``spark-submit --conf`` too)."""
     conf = dict(LOCAL_DEFAULTS)
     conf.update(DELTA_CONF)
-    conf.update(settings.spark.conf)
+    conf.update(_runtime_conf(settings))
     return conf
+
+
+def _runtime_conf(settings: Settings) -> dict[str, str]:
+    """The settings a running session takes: AQE's skew-join sizing, then ``spark.conf``."""
+    from pipelines.core.salting import skew_conf
+
+    return {**skew_conf(settings.salting), **settings.spark.conf}
 
 
 def _launched_by_spark_submit() -> bool:
@@ -63,7 +70,7 @@ def get_spark(settings: Settings) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None or _launched_by_spark_submit():
         spark = active or SparkSession.builder.getOrCreate()
-        for key, value in settings.spark.conf.items():
+        for key, value in _runtime_conf(settings).items():
             try:
                 spark.conf.set(key, value)
             except Exception:  # noqa: BLE001 - static confs cannot change on a live session

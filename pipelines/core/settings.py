@@ -52,6 +52,10 @@ class SaltSettings:
     sample_fraction: float = 0.01
     max_hot_keys: int = 32
     broadcast_max_bytes: int = 10 * 1024 * 1024
+    # joins with salt="auto" and no declared hot keys: "aqe" leaves the split of a skewed
+    # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes
+    # (no detection pass); "sample" detects hot keys from a sample and salts them
+    auto_join: str = "aqe"
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,12 @@ def load_settings(
         raise ConfigError(
             f"setting 'materialize' must be 'sinks' or 'all', got {settings.materialize!r}",
             file=_origin(origins, "materialize"), key="materialize",
+        )
+    if settings.salting.auto_join not in ("aqe", "sample"):
+        raise ConfigError(
+            "setting 'salting.auto_join' must be 'aqe' or 'sample', "
+            f"got {settings.salting.auto_join!r}",
+            file=_origin(origins, "salting.auto_join"), key="salting.auto_join",
         )
     if settings.publish_threads < 1:
         raise ConfigError(

@@ -125,8 +125,10 @@ class Reduce:
 class Join:
     """An equi-join of ``left`` and ``right`` on the columns ``on`` (same names both sides).
 
-    ``salt="auto"`` takes the hot keys of the left (large) side out of the skewed shuffle, for
-    inner, left, semi and anti joins: their rows join a broadcast of their right rows when those
+    ``salt="auto"``, for inner, left, semi and anti joins: with AQE on (and
+    ``salting.auto_join: aqe``) Spark's skew-join split, sized by the salting settings, cuts a
+    skewed partition; declared ``hot_keys`` (or ``auto_join: sample``) take the left side's hot
+    keys out of the skewed shuffle: their rows join a broadcast of their right rows when those
     are few, else they are split over salts and the matching right rows replicated.
     ``broadcast="auto"`` broadcasts a small right side whole ("none": never the whole side).
     """
