@@ -45,8 +45,8 @@ def salting_note(stage: Any) -> str | None:
         pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""
         on = ", ".join(stage.on)
         if stage.salt == "auto" and not stage.hot_keys:
-            return (f"salting: {pre}skewed partitions split by AQE (salting.auto_join=aqe) or "
-                    f"detected hot keys of the left side on {on} salted (=sample, or AQE off)")
+            return (f"salting: {pre}AQE splits skewed partitions (salting.auto_join: aqe); "
+                    f"with 'sample' or AQE off, detected hot keys of the left side on {on}")
         return f"salting: {pre}hot keys of the left side on {on}"
     return None
 

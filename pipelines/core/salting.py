@@ -388,23 +388,31 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
     }
 
 
+def _conf_on(spark: Any, key: str, default: str = "true") -> bool:
+    return str(spark.conf.get(_AQE + key, default)).lower() == "true"
+
+
 def _partition_bytes(spark: Any) -> int:
     """The size AQE coalesces shuffle partitions to, when it sizes them by bytes, else 0."""
-    get = spark.conf.get
-    if (str(get(f"{_AQE}enabled", "true")).lower() != "true"
-            or str(get(f"{_AQE}coalescePartitions.enabled", "true")).lower() != "true"
-            or str(get(f"{_AQE}coalescePartitions.parallelismFirst", "true")).lower() != "false"):
+    if not (_conf_on(spark, "enabled") and _conf_on(spark, "coalescePartitions.enabled")
+            and not _conf_on(spark, "coalescePartitions.parallelismFirst")):
         return 0
-    size = str(get(f"{_AQE}advisoryPartitionSizeInBytes", "64m"))
+    size = str(spark.conf.get(f"{_AQE}advisoryPartitionSizeInBytes", "64m"))
     return int(spark.sparkContext._jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
         size))
 
 
-def _aqe_splits_skew(spark: Any) -> bool:
-    def on(key: str) -> bool:
-        return str(spark.conf.get(key, "true")).lower() == "true"
-
-    return on(f"{_AQE}enabled") and on(f"{_AQE}skewJoin.enabled")
+def _aqe_split_record(spark: Any, keys: Sequence[str]) -> dict[str, Any] | None:
+    """The run record of a join left to AQE's skew split, or None when AQE will not split."""
+    if not (_conf_on(spark, "enabled") and _conf_on(spark, "skewJoin.enabled")):
+        return None
+    # the session's values, which skew_conf set unless spark.conf overrode them
+    factor = spark.conf.get(f"{_AQE}skewJoin.skewedPartitionFactor", "5.0")
+    threshold = spark.conf.get(f"{_AQE}skewJoin.skewedPartitionThresholdInBytes", "256MB")
+    return {"decision": "aqe_skew_join",
+            "reason": f"Spark's AQE splits a partition over {factor}x the median and "
+                      f"{threshold} bytes",
+            "columns": list(keys), "hot_keys": [], "salt_count": 1}
 
 
 @dataclass(frozen=True)
@@ -460,12 +468,8 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     elif stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt)
     elif (isinstance(stage, Join) and stage.salt == "auto" and conf.auto_join == "aqe"
-          and _aqe_splits_skew(frame.sparkSession)):
-        return SaltDecision(record={
-            "decision": "aqe_skew_join",
-            "reason": "Spark's AQE splits a left-side partition over "
-                      f"{conf.skew_factor:g}x the median and {conf.min_hot_bytes} bytes",
-            "columns": list(keys), "hot_keys": [], "salt_count": 1})
+          and (record := _aqe_split_record(frame.sparkSession, keys)) is not None):
+        return SaltDecision(record=record)
     else:
         sample = sampler(name, conf.sample_fraction) if sampler is not None else None
         hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
