@@ -92,6 +92,18 @@ def describe_staging_folders():
         assert not runner_module._staged(spark, path)
         assert not runner_module._staged(spark, f"{warehouse}/nowhere")
 
+    def it_ignores_a_completed_folder_of_an_attempt_whose_start_was_never_recorded(
+            spark, warehouse, capsys):
+        # a driver killed after a stage's write but before its "started" commit landed
+        _land(warehouse, DATE, [("a", 1), ("b", 2)])
+        stale = f"{warehouse}/_pipelines/staging/events_append/{DATE}/g1/per_user"
+        spark.createDataFrame([("stale", 99)], "user string, total long").write.parquet(stale)
+        code, out, _ = _run(capsys, warehouse)
+        assert code == 0 and (out["generation"], out["attempt"]) == (1, 1)
+        assert {s["name"]: s["resumed"] for s in out["stages"]}["per_user"] is False
+        assert sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "user", "total").collect()) == [("a", 1), ("b", 2)]
+
 
 def describe_the_lock():
     def it_refuses_a_second_run_with_exit_code_4(spark, warehouse, capsys, settings_for):

@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -25,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.core import faults
-from pipelines.core.concurrency import run_concurrently
+from pipelines.core.concurrency import in_background, run_concurrently
 from pipelines.core.delta_io import PublishResult, TxnId, publish
 from pipelines.core.errors import (
     ExitCode,
@@ -82,6 +83,8 @@ class Runner:
         self.probe = SkewProbe(spark)
         self.cached: list[DataFrame] = []
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
+        self.resuming = False  # an earlier attempt of this generation recorded its start
+        self.started_event: Future[None] | None = None  # the ledger commit of our start
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -117,6 +120,8 @@ class Runner:
         result.quality = [r.to_dict() for q in self.quality for r in q.results]
         if not result.generation:
             return  # failed before the run was recorded as started
+        if self.started_event is not None:  # our start is committed before our end
+            self.started_event.exception()
         try:
             from pipelines.core.report import write_report
 
@@ -178,6 +183,7 @@ class Runner:
         pinned = resume_from.data.get("inputs", {}) if resume_from else {}
         if resume_from is not None:
             self._check_resumable(resume_from, code, config)
+            self.resuming = True
 
         frames: dict[str, DataFrame] = {}
         inputs: dict[str, Any] = {}
@@ -197,14 +203,18 @@ class Runner:
                         f"{resume_from.run_id if resume_from else ''}; rerun with --force for a "
                         "fresh run", pipeline=plan.name, source=source.name)
         result.inputs = inputs
-        self.ledger.append(
+        # the start is committed while the first stages compute: nothing is published before
+        # it landed, and staged output is reused only after a recorded start (self.resuming)
+        self.started_event = in_background(partial(
+            self.ledger.append,
             run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
             attempt=attempt, event="started", status="running", code_hash=code,
             config_hash=config, params=plan.params, inputs=inputs,
-        )
+        ))
         faults.point("after_start")
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
+        self.started_event.result()
         faults.point("before_publish")
         publishes = [partial(self._publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
@@ -283,7 +293,7 @@ class Runner:
         gate = QualityGate(name, checks, self.settings.quality)
         path = self._staging_path(generation, name)
         durable = self._is_resume_point(name)
-        if durable and _staged(self.spark, path):
+        if durable and self.resuming and _staged(self.spark, path):
             record.resumed = True
             staged = self.spark.read.parquet(path)  # Spark keeps the exact types in the files
         else:
