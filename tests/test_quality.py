@@ -82,6 +82,9 @@ def describe_severities():
             "checked", "not_null:id", 1)
         assert "not_null:id failed on stage checked: 1 of 11 rows" in err
         assert delta_versions(warehouse) == before
+        history = spark.read.format("delta").load(f"{warehouse}/_pipelines/quality_results")
+        failed = history.where("expectation = 'not_null:id' AND success = 'false'")
+        assert failed.select("failing_rows").collect() == [(1,)]  # recorded though failed
 
     def it_keeps_a_queryable_history_of_every_check(spark, warehouse, capsys):
         _land(warehouse, GOOD)

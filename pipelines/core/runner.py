@@ -85,6 +85,7 @@ class Runner:
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.resuming = False  # an earlier attempt of this generation recorded its start
         self.started_event: Future[None] | None = None  # the ledger commit of our start
+        self.quality_event: Future[None] | None = None  # the commit of our quality rows
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -130,14 +131,6 @@ class Runner:
                 self._write_ge_results(os.path.dirname(result.report))
         except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
             log.exception("could not write the run report")
-        quality_rows = [
-            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
-             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
-             "severity": r["severity"], "success": str(r["success"]).lower(),
-             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
-             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
-            for r in result.quality
-        ]
         faults.point("before_ledger_finish")
         finished = partial(
             self.ledger.append,
@@ -147,11 +140,27 @@ class Runner:
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
-        # two tables, two independent commits
-        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished],
-                         self.settings.publish_threads)
+        if self.quality_event is None:  # two tables, two independent commits
+            run_concurrently([partial(self.ledger.append_quality, self._quality_rows()),
+                              finished], self.settings.publish_threads)
+        else:  # committed while the sinks were published
+            error = self.quality_event.exception()
+            finished()
+            if error is not None:
+                raise error
         if result.status == "succeeded":
             self._drop_staging(result.generation)
+
+    def _quality_rows(self) -> list[dict[str, Any]]:
+        """This run's check results as rows of the quality_results table."""
+        return [
+            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
+             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
+             "severity": r["severity"], "success": str(r["success"]).lower(),
+             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
+             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
+            for r in (c.to_dict() for q in self.quality for c in q.results)
+        ]
 
     def _write_ge_results(self, folder: str) -> None:
         from pipelines.core import ge_adapter
@@ -215,6 +224,9 @@ class Runner:
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
         self.started_event.result()
+        # every check has its verdict: the quality rows are committed while the sinks publish
+        self.quality_event = in_background(partial(self.ledger.append_quality,
+                                                   self._quality_rows()))
         faults.point("before_publish")
         publishes = [partial(self._publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
