@@ -9,31 +9,15 @@ Spark local properties (job group, scheduler pool).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from pyspark import inheritable_thread_target
 from pyspark.sql import SparkSession
 
-__all__ = ["in_background", "run_concurrently"]
+__all__ = ["run_concurrently"]
 
 T = TypeVar("T")
-
-
-def _inheriting(tasks: Sequence[Callable[[], T]]) -> list[Callable[[], T]]:
-    session = SparkSession.getActiveSession()
-    if session is None:
-        return list(tasks)
-    # each thread inherits the caller's local properties and tags
-    return [inheritable_thread_target(session)(task) for task in tasks]
-
-
-def in_background(task: Callable[[], T]) -> Future[T]:
-    """Start ``task`` on its own thread now; its future gives the result or raises its error."""
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(_inheriting([task])[0])
-    pool.shutdown(wait=False)
-    return future
 
 
 def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
@@ -41,7 +25,9 @@ def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
     order) is raised, so one failed table never leaves another half-attempted."""
     if workers <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
-    tasks = _inheriting(tasks)
+    session = SparkSession.getActiveSession()
+    if session is not None:  # each thread inherits the caller's local properties and tags
+        tasks = [inheritable_thread_target(session)(task) for task in tasks]
     with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         futures = [pool.submit(task) for task in tasks]
         wait(futures)

@@ -17,7 +17,6 @@ import os
 import shutil
 import time
 import uuid
-from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.core import faults
-from pipelines.core.concurrency import in_background, run_concurrently
+from pipelines.core.concurrency import run_concurrently
 from pipelines.core.delta_io import PublishResult, TxnId, publish
 from pipelines.core.errors import (
     ExitCode,
@@ -84,8 +83,6 @@ class Runner:
         self.cached: list[DataFrame] = []
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.resuming = False  # an earlier attempt of this generation recorded its start
-        self.started_event: Future[None] | None = None  # the ledger commit of our start
-        self.quality_event: Future[None] | None = None  # the commit of our quality rows
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -121,8 +118,6 @@ class Runner:
         result.quality = [r.to_dict() for q in self.quality for r in q.results]
         if not result.generation:
             return  # failed before the run was recorded as started
-        if self.started_event is not None:  # our start is committed before our end
-            self.started_event.exception()
         try:
             from pipelines.core.report import write_report
 
@@ -131,6 +126,14 @@ class Runner:
                 self._write_ge_results(os.path.dirname(result.report))
         except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
             log.exception("could not write the run report")
+        quality_rows = [
+            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
+             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
+             "severity": r["severity"], "success": str(r["success"]).lower(),
+             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
+             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
+            for r in result.quality
+        ]
         faults.point("before_ledger_finish")
         finished = partial(
             self.ledger.append,
@@ -140,27 +143,11 @@ class Runner:
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
-        if self.quality_event is None:  # two tables, two independent commits
-            run_concurrently([partial(self.ledger.append_quality, self._quality_rows()),
-                              finished], self.settings.publish_threads)
-        else:  # committed while the sinks were published
-            error = self.quality_event.exception()
-            finished()
-            if error is not None:
-                raise error
+        # two tables, two independent commits
+        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished],
+                         self.settings.publish_threads)
         if result.status == "succeeded":
             self._drop_staging(result.generation)
-
-    def _quality_rows(self) -> list[dict[str, Any]]:
-        """This run's check results as rows of the quality_results table."""
-        return [
-            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
-             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
-             "severity": r["severity"], "success": str(r["success"]).lower(),
-             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
-             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
-            for r in (c.to_dict() for q in self.quality for c in q.results)
-        ]
 
     def _write_ge_results(self, folder: str) -> None:
         from pipelines.core import ge_adapter
@@ -212,21 +199,14 @@ class Runner:
                         f"{resume_from.run_id if resume_from else ''}; rerun with --force for a "
                         "fresh run", pipeline=plan.name, source=source.name)
         result.inputs = inputs
-        # the start is committed while the first stages compute: nothing is published before
-        # it landed, and staged output is reused only after a recorded start (self.resuming)
-        self.started_event = in_background(partial(
-            self.ledger.append,
+        self.ledger.append(
             run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
             attempt=attempt, event="started", status="running", code_hash=code,
             config_hash=config, params=plan.params, inputs=inputs,
-        ))
+        )
         faults.point("after_start")
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
-        self.started_event.result()
-        # every check has its verdict: the quality rows are committed while the sinks publish
-        self.quality_event = in_background(partial(self.ledger.append_quality,
-                                                   self._quality_rows()))
         faults.point("before_publish")
         publishes = [partial(self._publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
@@ -305,6 +285,7 @@ class Runner:
         gate = QualityGate(name, checks, self.settings.quality)
         path = self._staging_path(generation, name)
         durable = self._is_resume_point(name)
+        # only the output of an attempt whose start the ledger recorded is reused
         if durable and self.resuming and _staged(self.spark, path):
             record.resumed = True
             staged = self.spark.read.parquet(path)  # Spark keeps the exact types in the files
