@@ -94,7 +94,8 @@ def describe_staging_folders():
 
     def it_ignores_a_completed_folder_of_an_attempt_whose_start_was_never_recorded(
             spark, warehouse, capsys):
-        # a driver killed after a stage's write but before its "started" commit landed
+        # a completed staging folder the ledger records no attempt for (a reset ledger, a
+        # copied warehouse): it is not this run's to reuse
         _land(warehouse, DATE, [("a", 1), ("b", 2)])
         stale = f"{warehouse}/_pipelines/staging/events_append/{DATE}/g1/per_user"
         spark.createDataFrame([("stale", 99)], "user string, total long").write.parquet(stale)

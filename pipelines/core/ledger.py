@@ -145,7 +145,7 @@ class Ledger:
         df = self.spark.read.format("delta").load(self.runs_path)
         for key, value in where.items():
             df = df.where(F.col(key) == value)
-        # a few rows: sorted here, not by a distributed sort (two more Spark jobs)
+        # a few rows: sorted here, without the extra Spark jobs of a distributed sort
         return sorted((r.asDict() for r in df.collect()), key=lambda e: e["ts"])
 
     def runs(self, pipeline: str | None = None, date: str | None = None) -> list[RunRecord]:
