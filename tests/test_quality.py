@@ -127,6 +127,19 @@ def describe_agreement_with_great_expectations():
                 assert ours[check.name][1] == theirs[check.name][1], check.name
 
 
+def describe_uniqueness():
+    def it_counts_every_row_of_a_duplicated_value(spark):
+        from pipelines.core.quality import _duplicates
+
+        rows = [("a", "x"), ("b", "x"), ("b", "y"), ("c", None), ("c", None), (None, None),
+                (None, None), ("d", "y")]
+        df = spark.createDataFrame(rows, "id string, cur string")
+        assert _duplicates(df, e.unique("id")) == (4, ("b", "c"))
+        # together: ("c", null) twice is a duplicate, the all-null rows are skipped
+        pair = _duplicates(df, e.unique_together(["id", "cur"]))
+        assert pair == (2, ("{'id': 'c', 'cur': None}",))  # samples are plain values
+
+
 def describe_full_suites():
     def it_validates_a_ge_suite_file_with_ges_engine(spark, tmp_path):
         from pipelines.core.ge_adapter import validate_with_ge
