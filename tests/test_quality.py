@@ -58,6 +58,9 @@ def describe_severities():
         ], "pipeline string, date string, stage string, failed_expectations array<string>, "
            "record string")
         assert_df_equality(quarantine, expected, ignore_row_order=True, ignore_nullable=True)
+        # a rerun replaces whole partitions: no file of another pipeline or date is rewritten
+        detail = spark.sql(f"DESCRIBE DETAIL delta.`{warehouse}/tables/checked_quarantine`")
+        assert detail.head()["partitionColumns"] == ["pipeline", "date"]
         stage = next(s for s in out["stages"] if s["name"] == "checked")
         assert (stage["rows_out"], stage["rows_dropped"]) == (10, 3)
 

@@ -427,7 +427,7 @@ class Runner:
             F.to_json(F.struct(*data_cols)).alias("record"),
         )
         sink = Sink(name=f"{stage}_quarantine", input=stage, table=f"{stage}_quarantine",
-                    mode="overwrite_partitions", partition_by=("date",),
+                    mode="overwrite_partitions", partition_by=("pipeline", "date"),
                     replace_where=f"date = '{self.plan.date}' AND pipeline = "
                                   f"'{self.plan.name}'", salt_partitions="off")
         return self._publish(sink, rows, generation)

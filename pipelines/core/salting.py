@@ -425,9 +425,14 @@ class SaltDecision:
 
 
 def _fits_broadcast(df: DataFrame, limit: int) -> bool:
-    """Whether the optimizer's size estimate of ``df`` is at most ``limit`` bytes."""
+    """Whether Spark's size estimate of ``df`` is at most ``limit`` bytes.
+
+    The estimate is that of the plan with cached data substituted, before the optimizer: an
+    upper bound (filters are not counted), which, unlike the optimized plan's, never runs
+    Delta's file-skipping job over the table's snapshot.
+    """
     try:
-        size = int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
+        size = int(str(df._jdf.queryExecution().withCachedData().stats().sizeInBytes()))
     except Exception:  # noqa: BLE001 - no estimate: do not broadcast
         return False
     return size <= limit
