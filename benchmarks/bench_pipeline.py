@@ -4,7 +4,8 @@ Generates ``--rows`` orders (default 3,000,000) for one date, then runs, alterna
 process: (a) ``daily_revenue`` through the framework (import, planning, checks, staging, ledger
 and reports included), and (b) the same logic written by hand. Prints each wall time and the
 ratio of medians framework / hand-written (target: at most 1.05). Spark's own start-up is not
-counted. Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K]
+counted. Also prints the Spark jobs each side launched per run (a figure the machine's noise
+does not move). Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K]
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ def framework(wh: str, first: bool) -> None:
         raise RuntimeError(f"framework run failed with exit code {code}")
 
 
+def spark_jobs(spark) -> int:
+    """Spark jobs the application has run so far (from Spark's status store)."""
+    return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
+
+
 def import_cost(modules: list[str]) -> float:
     """Seconds a fresh interpreter spends importing ``modules`` (every framework, pipeline and
     Great Expectations module the framework runs had loaded), beyond pyspark and delta."""
@@ -113,7 +119,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    spark = plain_spark()
+    spark = plain_spark(spark__ui__retainedJobs="100000")  # every job counted
     root = tempfile.mkdtemp(prefix="bench-pipeline-")
     wh_fw, wh_hand = f"{root}/framework", f"{root}/hand"
     t0 = time.perf_counter()
@@ -127,11 +133,16 @@ def main() -> None:
     hand_written(spark, wh_hand)
     framework(wh_fw, True)
     fw_times, hand_times = [], []
+    fw_jobs, hand_jobs = [], []
     for i in range(args.repeats):
+        jobs = spark_jobs(spark)
         hand_times.append(timed(lambda: hand_written(spark, wh_hand)))
+        hand_jobs.append(spark_jobs(spark) - jobs)
+        jobs = spark_jobs(spark)
         fw_times.append(timed(lambda: framework(wh_fw, False)))
-        print(f"repeat {i + 1}: framework {fw_times[-1]:.1f}s, hand-written "
-              f"{hand_times[-1]:.1f}s", flush=True)
+        fw_jobs.append(spark_jobs(spark) - jobs)
+        print(f"repeat {i + 1}: framework {fw_times[-1]:.1f}s ({fw_jobs[-1]} Spark jobs), "
+              f"hand-written {hand_times[-1]:.1f}s ({hand_jobs[-1]} Spark jobs)", flush=True)
     modules = loaded_framework_modules()
     ge = any(m.startswith("great_expectations") for m in modules)
     print(f"a framework run imported {len(modules)} modules of ours"
@@ -141,7 +152,8 @@ def main() -> None:
     ratio = fw / median(hand_times)
     print(f"rows={args.rows} framework_median_s={median(fw_times):.1f} "
           f"+ framework_import_s={imports:.1f} hand_median_s={median(hand_times):.1f} "
-          f"ratio_framework_over_hand={ratio:.3f}")
+          f"ratio_framework_over_hand={ratio:.3f} spark_jobs_framework={median(fw_jobs):g} "
+          f"spark_jobs_hand={median(hand_jobs):g}")
     shutil.rmtree(root, ignore_errors=True)
     sys.stdout.flush()
 
