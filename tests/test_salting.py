@@ -208,6 +208,26 @@ def describe_auto_joins():
         assert [k.value for k in decision.hot.keys] == [("hot",)]
 
 
+def describe_broadcast_decision():
+    def it_broadcasts_a_filtered_delta_side_whose_kept_files_fit(spark, tmp_path):
+        path = str(tmp_path / "dim")
+        (spark.range(20_000).select((F.col("id") % 2).alias("day"),
+                                    F.format_string("name-%d", "id").alias("name"))
+         .write.format("delta").partitionBy("day").save(path))
+        whole = spark.sql(f"DESCRIBE DETAIL delta.`{path}`").head()["sizeInBytes"]
+        table = spark.read.format("delta").load(path)
+        stage = Join("j", "l", "r", ["day"])  # broadcast="auto"
+        limit = SaltSettings(broadcast_max_bytes=int(whole * 0.75))
+
+        def decided(right):
+            return decide_salting(stage, {"l": table, "r": right}, limit,
+                                  shuffle_partitions=4, pipeline="t").broadcast
+
+        # the whole table is over the limit; Delta's data skipping keeps one day's files
+        assert decided(table) is False
+        assert decided(table.where(F.col("day") == 1)) is True
+
+
 def describe_detect_hot_keys():
     def it_finds_the_key_holding_most_rows_and_sizes_its_salt(spark):
         rows = [("hot", i) for i in range(900)] + [(f"k{i}", i) for i in range(100)]

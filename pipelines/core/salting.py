@@ -427,15 +427,19 @@ class SaltDecision:
 def _fits_broadcast(df: DataFrame, limit: int) -> bool:
     """Whether Spark's size estimate of ``df`` is at most ``limit`` bytes.
 
-    The estimate is that of the plan with cached data substituted, before the optimizer: an
-    upper bound (filters are not counted), which, unlike the optimized plan's, never runs
-    Delta's file-skipping job over the table's snapshot.
+    First the estimate of the plan before the optimizer (cached data substituted): an upper
+    bound, since filters are not counted, that costs no Spark job. Only when that is over the
+    limit, the optimized plan's estimate, which counts the files Delta's data skipping keeps
+    (one job over the table's snapshot).
     """
-    try:
-        size = int(str(df._jdf.queryExecution().withCachedData().stats().sizeInBytes()))
-    except Exception:  # noqa: BLE001 - no estimate: do not broadcast
-        return False
-    return size <= limit
+    execution = df._jdf.queryExecution()
+    for plan in (execution.withCachedData, execution.optimizedPlan):
+        try:
+            if int(str(plan().stats().sizeInBytes())) <= limit:
+                return True
+        except Exception:  # noqa: BLE001 - no estimate: try the next, else do not broadcast
+            continue
+    return False
 
 
 def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings, *,
