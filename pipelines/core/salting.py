@@ -432,10 +432,10 @@ def _fits_broadcast(df: DataFrame, limit: int) -> bool:
     limit, the optimized plan's estimate, which counts the files Delta's data skipping keeps
     (one job over the table's snapshot).
     """
-    execution = df._jdf.queryExecution()
-    for plan in (execution.withCachedData, execution.optimizedPlan):
+    for plan in ("withCachedData", "optimizedPlan"):
         try:
-            if int(str(plan().stats().sizeInBytes())) <= limit:
+            stats = getattr(df._jdf.queryExecution(), plan)().stats()
+            if int(str(stats.sizeInBytes())) <= limit:
                 return True
         except Exception:  # noqa: BLE001 - no estimate: try the next, else do not broadcast
             continue
