@@ -81,6 +81,9 @@ def describe_a_nightly_run():
         demo, out = first_run
         assert out["status"] == "succeeded"
         assert {o["table"] for o in out["outputs"]} == {"fact_daily_revenue", "customer_totals"}
+        # the sink's passed unique(customer_id) stands in for MERGE's duplicate-key query
+        merged = next(o for o in out["outputs"] if o["table"] == "customer_totals")
+        assert merged["duplicate_key_check"] == "unique:customer_id"
         fact = table(spark, demo, "fact_daily_revenue")
         assert_df_equality(fact, _expected_fact(spark, demo, DATE), ignore_row_order=True,
                            ignore_nullable=True, ignore_column_order=True)

@@ -73,6 +73,7 @@ def describe_merge():
         out = publish(spark, update, sink, path, _txn(2), pipeline="p")
         retry = publish(spark, update, sink, path, _txn(2), pipeline="p")
         assert retry.skipped and retry.version == out.version
+        assert out.key_check == "query"  # nothing proved the keys unique: they were queried
         rows = sorted(tuple(r) for r in spark.read.format("delta").load(path).collect())
         assert rows == [(1, "b"), (2, "c")]
 

@@ -143,6 +143,31 @@ def describe_uniqueness():
         assert pair == (2, ("{'id': 'c', 'cur': None}",))  # samples are plain values
 
 
+def describe_merge_keys():
+    """A merge sink's keys shown unique by the gate need no duplicate-key query before MERGE."""
+
+    def _proven(spark, rows, checks, keys=("id",)):
+        df = spark.createDataFrame(rows, "id string, cur string")
+        gate = QualityGate("s", checks, QualitySettings(), key_sets=[keys])
+        gate.prepare(df).write.format("noop").mode("overwrite").save()
+        return gate.evaluate(df, columns=df.columns).unique_keys
+
+    def it_counts_a_passed_uniqueness_check_on_exactly_the_keys_as_proof(spark):
+        rows = [("a", "x"), ("b", "x"), (None, "y")]
+        assert _proven(spark, rows, [e.unique("id")]) == {("id",): "unique:id"}
+        together = [e.unique_together(["cur", "id"], name="pair")]
+        assert _proven(spark, rows, together, keys=("id", "cur")) == {("id", "cur"): "pair"}
+
+    def it_is_no_proof_when_two_rows_have_null_keys_which_merge_would_match(spark):
+        rows = [("a", "x"), (None, "x"), (None, "y")]
+        assert _proven(spark, rows, [e.unique("id")]) == {}
+
+    def it_is_no_proof_when_the_check_failed_or_covers_other_columns(spark):
+        rows = [("a", "x"), ("a", "y")]
+        assert _proven(spark, rows, [e.unique("id", severity="warn")]) == {}
+        assert _proven(spark, rows, [e.unique_together(["id", "cur"])]) == {}
+
+
 def describe_full_suites():
     def it_validates_a_ge_suite_file_with_ges_engine(spark, tmp_path):
         from pipelines.core.ge_adapter import validate_with_ge

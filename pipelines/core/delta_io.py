@@ -76,11 +76,13 @@ class PublishResult:
     version: int | None
     rows_written: int | None
     skipped: bool  # Delta had this commit already (a retry or resume)
+    # merge only: how the new data's keys were shown unique ("query", or the expectation)
+    key_check: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"sink": self.sink, "table": self.table, "path": self.path, "mode": self.mode,
                 "delta_version": self.version, "rows_written": self.rows_written,
-                "already_committed": self.skipped}
+                "already_committed": self.skipped, "duplicate_key_check": self.key_check}
 
 
 def ensure_table(spark: SparkSession, path: str, df: DataFrame, partition_by: tuple[str, ...],
@@ -142,15 +144,21 @@ def _rows_written(metrics: dict[str, str]) -> int | None:
 
 
 def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId, *,
-            pipeline: str) -> PublishResult:
-    """Write ``df`` to the sink's table in one Delta commit (or find the earlier one)."""
+            pipeline: str, keys_proven_by: str | None = None) -> PublishResult:
+    """Write ``df`` to the sink's table in one Delta commit (or find the earlier one).
+
+    A merge first looks for duplicate keys in ``df`` (one query), unless ``keys_proven_by``
+    names the passed expectation that already showed them unique.
+    """
     ensure_table(spark, path, df, tuple(sink.partition_by))
     _check_schema(spark, path, df, sink, pipeline)
     df = df.select(*spark.read.format("delta").load(path).columns)
     before = current_version(spark, path)
     try:
         if sink.mode == "merge":
-            _merge(spark, df, sink, path, txn, pipeline)
+            if keys_proven_by is None:
+                _check_merge_keys(df, sink, pipeline)
+            _merge(spark, df, sink, path, txn)
         else:
             writer = (df.write.format("delta")
                       .option("txnAppId", txn.app_id)
@@ -175,12 +183,13 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
         raise PublishError(f"no commit of this run found in {sink.table} after writing "
                            f"(versions {before}->{after})", pipeline=pipeline, sink=sink.name)
     version, rows = found
+    key_check = (keys_proven_by or "query") if sink.mode == "merge" else None
     return PublishResult(sink.name, sink.table, path, sink.mode, version, rows,
-                         skipped=(after == before))
+                         skipped=(after == before), key_check=key_check)
 
 
-def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId,
-           pipeline: str) -> None:
+def _check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:
+    """Refuse new data with duplicate merge keys, naming a few, before Delta's MERGE would."""
     dupes = (df.groupBy(*sink.keys).count().where(F.col("count") > 1).limit(5).collect())
     if dupes:
         sample = [tuple(r[k] for k in sink.keys) for r in dupes]
@@ -188,6 +197,9 @@ def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId
             f"duplicate merge keys {list(sink.keys)} in the new data, e.g. {sample}",
             pipeline=pipeline, sink=sink.name, column=",".join(sink.keys),
             failing_rows=len(dupes), samples=sample)
+
+
+def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId) -> None:
     from delta.tables import DeltaTable
 
     condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in sink.keys)

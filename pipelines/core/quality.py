@@ -66,6 +66,9 @@ class StageQuality:
     results: list[CheckResult]
     rows: int = 0
     dropped_rows: int = 0
+    # key sets (as declared by a merge sink) proven unique over the kept rows: a passed
+    # uniqueness check on exactly those columns, and at most one row whose keys are all null
+    unique_keys: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[CheckResult]:
@@ -96,8 +99,11 @@ class QualityGate:
     """The checks of one stage: prepare the frame, then evaluate after it is materialized."""
 
     def __init__(self, stage: str, checks: Sequence[Expectation], settings: QualitySettings,
-                 ) -> None:
+                 *, key_sets: Sequence[Sequence[str]] = ()) -> None:
+        """``key_sets``: merge keys of the sinks this stage feeds; the gate tells whether its
+        checks already prove each set unique (see :attr:`StageQuality.unique_keys`)."""
         self.stage = stage
+        self.key_sets = [tuple(k) for k in dict.fromkeys(tuple(k) for k in key_sets)]
         self.checks = [c for c in checks if c.kind != "suite"]
         self.suites = [c for c in checks if c.kind == "suite"]
         self.settings = settings
@@ -122,7 +128,21 @@ class QualityGate:
             elif check.kind in ("mean_between", "min_between", "max_between"):
                 fn = {"mean_between": F.avg, "min_between": F.min, "max_between": F.max}[check.kind]
                 exprs.append(fn(F.col(check.column)).alias(f"v{i}"))
+        kept = F.size(FLAGS) == 0 if self._drop else F.lit(True)
+        for j, keys in enumerate(self.key_sets):
+            if self._uniqueness_check(keys) is not None:  # rows whose merge keys are all null
+                all_null = kept
+                for key in keys:
+                    all_null = all_null & F.col(key).isNull()
+                exprs.append(F.sum(F.when(all_null, 1).otherwise(0)).alias(f"__nullkeys{j}"))
         return exprs
+
+    def _uniqueness_check(self, keys: tuple[str, ...]) -> Expectation | None:
+        for check in self.checks:
+            if check.kind in ("unique", "unique_together") and (
+                    set(check.referenced_columns) == set(keys)):
+                return check
+        return None
 
     def prepare(self, df: DataFrame) -> DataFrame:
         """Attach the observed metrics (and the drop flags) to the frame to be materialized."""
@@ -148,7 +168,16 @@ class QualityGate:
         if self._drop:
             # a row failing several drop checks is dropped once: count rows, not failures
             dropped = int(metrics.get("__dropped", 0) or 0)
-        return StageQuality(self.stage, results, rows, dropped)
+        proven: dict[tuple[str, ...], str] = {}
+        for j, keys in enumerate(self.key_sets):
+            check = self._uniqueness_check(keys)
+            result = next((r for r in results if check is not None
+                           and r.expectation == check.name), None)
+            # the uniqueness check skips all-null keys; MERGE matches nulls to nulls (<=>)
+            if result is not None and result.success and int(
+                    metrics.get(f"__nullkeys{j}", 0) or 0) <= 1:
+                proven[keys] = result.expectation
+        return StageQuality(self.stage, results, rows, dropped, proven)
 
     def _verdict(self, i: int, check: Expectation, metrics: dict[str, Any], rows: int,
                  staged: DataFrame, columns: Sequence[str]) -> CheckResult:

@@ -282,7 +282,9 @@ class Runner:
                 self.stage_results[upstream].fused_into = name
         checks = list(stage.checks) + [c for s in self.plan.sinks.values()
                                        if s.input == name for c in s.checks]
-        gate = QualityGate(name, checks, self.settings.quality)
+        merge_keys = [s.keys for s in self.plan.sinks.values()
+                      if s.input == name and s.mode == "merge"]
+        gate = QualityGate(name, checks, self.settings.quality, key_sets=merge_keys)
         path = self._staging_path(generation, name)
         durable = self._is_resume_point(name)
         # only the output of an attempt whose start the ledger recorded is reused
@@ -410,9 +412,12 @@ class Runner:
             df = spread_for_write(df, sink.partition_by, hot, partitions=parts)
         txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
         faults.point(f"before_publish:{sink.name}")
+        proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
+                       if q.stage == sink.input), None) if sink.mode == "merge" else None
         with faults.timer(f"during_publish:{sink.name}"):
             out = with_retries(
-                lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name),
+                lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
+                                keys_proven_by=proven),
                 self.settings.retries, what=f"publish {sink.name}")
         faults.point(f"after_publish:{sink.name}")
         return out
