@@ -93,6 +93,8 @@ def describe_a_nightly_run():
         hot = {k["key"][1] for k in stages["daily_revenue"]["salting"]["hot_keys"]}
         assert hot <= set(HOT_CUSTOMERS) and hot
         assert stages["orders_fx"]["salting"]["decision"] == "broadcast"
+        # broadcast sources are kept in Spark's cache for the later stages that read them
+        assert stages["orders_enriched"]["salting"]["right_cached"] is True
 
     def it_is_a_no_op_when_the_date_already_succeeded(spark, demo, capsys, delta_versions):
         before = delta_versions(demo)

@@ -81,6 +81,7 @@ class Runner:
         self.quarantine: dict[str, DataFrame] = {}
         self.probe = SkewProbe(spark)
         self.cached: list[DataFrame] = []
+        self.cached_sources: set[str] = set()
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.resuming = False  # an earlier attempt of this generation recorded its start
 
@@ -272,6 +273,10 @@ class Runner:
         inputs = {i: frames[i] for i in stage.inputs}
         hot, broadcast = self._salting(stage, inputs, record, frames)
         self.broadcasts[name] = broadcast
+        if broadcast and isinstance(stage, Join) and stage.right in self.plan.sources:
+            inputs[stage.right] = self._cache_source(stage.right, frames)
+            if record.salting is not None:
+                record.salting["right_cached"] = True
         df = apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name, hot=hot,
                          broadcast=broadcast)
         if not self._needs_materializing(name):
@@ -330,6 +335,20 @@ class Runner:
         if gate.drops_rows and quality.dropped_rows:
             self.quarantine[name] = gate.bad_rows(staged)
         return gate.good_rows(staged)
+
+    def _cache_source(self, name: str, frames: dict[str, DataFrame]) -> DataFrame:
+        """Keep a broadcast-sized source in Spark's cache for the rest of the run.
+
+        Every later query that reads it (each materialized stage downstream, hot-key
+        samples) then skips the source's scan planning: for a Delta table, the file-skipping
+        jobs over its snapshot. It is filled by the first query that reads it (no job of its
+        own); the size is bounded by ``salting.broadcast_max_bytes``.
+        """
+        if name not in self.cached_sources:
+            frames[name] = frames[name].persist(StorageLevel.MEMORY_AND_DISK)
+            self.cached.append(frames[name])
+            self.cached_sources.add(name)
+        return frames[name]
 
     def _suite_results(self, stage: str, suite: Any, df: DataFrame) -> list[CheckResult]:
         """A full GE suite from JSON, validated by GE's own engine (one pass of its own)."""
