@@ -322,7 +322,9 @@ class Runner:
                                source=",".join(self._upstream_sources(name)) or None) from exc
             record.duration_s = round(time.time() - started, 3)
             record.skew = self.probe.report(name)
-            staged = self.spark.read.parquet(path) if durable else prepared
+            # the schema it was written with: no job reading a file footer to infer it
+            staged = (self.spark.read.schema(prepared.schema).parquet(path) if durable
+                      else prepared)
         quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
         for suite in gate.suites:
             quality.results.extend(self._suite_results(name, suite, gate.good_rows(staged)))
