@@ -103,7 +103,7 @@ class QualityGate:
         """``key_sets``: merge keys of the sinks this stage feeds; the gate tells whether its
         checks already prove each set unique (see :attr:`StageQuality.unique_keys`)."""
         self.stage = stage
-        self.key_sets = [tuple(k) for k in dict.fromkeys(tuple(k) for k in key_sets)]
+        self.key_sets = list(dict.fromkeys(tuple(k) for k in key_sets))
         self.checks = [c for c in checks if c.kind != "suite"]
         self.suites = [c for c in checks if c.kind == "suite"]
         self.settings = settings
@@ -171,12 +171,11 @@ class QualityGate:
         proven: dict[tuple[str, ...], str] = {}
         for j, keys in enumerate(self.key_sets):
             check = self._uniqueness_check(keys)
-            result = next((r for r in results if check is not None
-                           and r.expectation == check.name), None)
+            passed = check is not None and any(
+                r.expectation == check.name and r.success for r in results)
             # the uniqueness check skips all-null keys; MERGE matches nulls to nulls (<=>)
-            if result is not None and result.success and int(
-                    metrics.get(f"__nullkeys{j}", 0) or 0) <= 1:
-                proven[keys] = result.expectation
+            if passed and int(metrics.get(f"__nullkeys{j}", 0) or 0) <= 1:
+                proven[keys] = check.name
         return StageQuality(self.stage, results, rows, dropped, proven)
 
     def _verdict(self, i: int, check: Expectation, metrics: dict[str, Any], rows: int,

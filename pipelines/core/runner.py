@@ -81,7 +81,6 @@ class Runner:
         self.quarantine: dict[str, DataFrame] = {}
         self.probe = SkewProbe(spark)
         self.cached: list[DataFrame] = []
-        self.cached_sources: set[str] = set()
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.resuming = False  # an earlier attempt of this generation recorded its start
 
@@ -347,10 +346,9 @@ class Runner:
         two small jobs more than that query had before); the size is bounded by
         ``salting.broadcast_max_bytes``.
         """
-        if name not in self.cached_sources:
+        if not frames[name].is_cached:
             frames[name] = frames[name].persist(StorageLevel.MEMORY_AND_DISK)
             self.cached.append(frames[name])
-            self.cached_sources.add(name)
         return frames[name]
 
     def _suite_results(self, stage: str, suite: Any, df: DataFrame) -> list[CheckResult]:
