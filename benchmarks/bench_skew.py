@@ -84,6 +84,7 @@ def main() -> None:
         salted_reduce,
         skew_conf,
     )
+    from pipelines.core.session import scoped_conf
     from pipelines.core.settings import load_settings
     from pipelines.core.skew import SkewProbe
     from pipelines.core.spec import Join, Reduce
@@ -103,17 +104,19 @@ def main() -> None:
 
     def reduce_job(mode: str):
         def job():
-            df = facts
+            df, conf = facts, {}
             if mode in ("salted", "declared"):
                 declared = ["HOT"] if mode == "declared" else []
                 stage = Reduce("per_key", "facts", ["key"], aggs, hot_keys=declared)
-                hot = decide_salting(stage, {"facts": df}, salt_conf,
-                                     shuffle_partitions=parts(), pipeline="bench").hot
+                decision = decide_salting(stage, {"facts": df}, salt_conf,
+                                          shuffle_partitions=parts(), pipeline="bench")
+                hot, conf = decision.hot, decision.conf
                 last_hot[("reduce", mode)] = hot
                 out = salted_reduce(df, ["key"], aggs, hot)
             else:
                 out = plain_reduce(df, ["key"], aggs)
-            out.write.format("noop").mode("overwrite").save()
+            with scoped_conf(spark, conf):  # the stage's settings, as the runner applies them
+                out.write.format("noop").mode("overwrite").save()
         return job
 
     def join_job(mode: str):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 
 from chispa import assert_df_equality
@@ -24,8 +22,9 @@ from pipelines.core.salting import (
     salted_reduce,
     skew_conf,
 )
+from pipelines.core.session import scoped_conf
 from pipelines.core.settings import SaltSettings
-from pipelines.core.spec import Join
+from pipelines.core.spec import Join, Reduce
 from transforms import aggregations as agg
 
 AGGS = [agg.count("n"), agg.sum_("v", "total"), agg.min_("v", "lo"), agg.max_("v", "hi"),
@@ -150,21 +149,6 @@ def describe_salted_join():
             salted_join(left, right, ["k"], "full", declared_hot_keys(["k"], [("hot",)], 2))
 
 
-@contextmanager
-def _session_conf(spark, conf: dict[str, str]) -> Iterator[None]:
-    before = {key: spark.conf.get(key, None) for key in conf}
-    for key, value in conf.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in before.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
-
-
 def describe_auto_joins():
     def _sides(spark):
         left = spark.createDataFrame([("hot", i) for i in range(3000)]
@@ -185,7 +169,7 @@ def describe_auto_joins():
         # the framework's thresholds, with a piece size scaled down to this tiny data
         sized = {**skew_conf(CONF), "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1k",
                  "spark.sql.autoBroadcastJoinThreshold": "-1"}
-        with _session_conf(spark, sized):
+        with scoped_conf(spark, sized):
             joined = left.join(right, ["k"])
             rows = joined.collect()
             plan = joined._jdf.queryExecution().executedPlan().toString()
@@ -202,7 +186,7 @@ def describe_auto_joins():
 
     def it_detects_and_salts_hot_keys_when_aqe_is_off(spark):
         left, right = _sides(spark)
-        with _session_conf(spark, {"spark.sql.adaptive.enabled": "false"}):
+        with scoped_conf(spark, {"spark.sql.adaptive.enabled": "false"}):
             decision = decide_salting(STAGE, {"l": left, "r": right}, CONF,
                                       shuffle_partitions=4, pipeline="t")
         assert [k.value for k in decision.hot.keys] == [("hot",)]
@@ -249,6 +233,59 @@ def describe_detect_hot_keys():
         rows = [(f"k{i % 50}", i) for i in range(1000)]
         conf = SaltSettings(sample_fraction=1.0, min_hot_bytes=0)
         assert not detect_hot_keys(_frame(spark, rows), ["k"], conf, shuffle_partitions=4)
+
+
+def describe_salted_reduce_partitions():
+    """A session that coalesces partitions by size (the framework's join sizing) runs a salted
+    reduce's query parallelism-first, and cuts its hot keys to that partition's size."""
+
+    PF = "spark.sql.adaptive.coalescePartitions.parallelismFirst"
+    CONF = SaltSettings(sample_fraction=1.0, min_hot_bytes=0, skew_factor=1.0, max_salt=16)
+    STAGE = Reduce("r", "t", ["k"], [agg.top_k("v", 2, "top")])
+    BY_BYTES = {**skew_conf(CONF), PF: "false",
+                "spark.sql.adaptive.advisoryPartitionSizeInBytes": "6000",
+                "spark.sql.adaptive.coalescePartitions.minPartitionSize": "1",
+                "spark.sql.leafNodeDefaultParallelism": "8"}
+
+    def _events(spark):  # a payload column that the reduce never reads, so never shuffles
+        rows = ([("hot", i, "x" * 40) for i in range(900)]
+                + [(f"k{i}", i, "y") for i in range(100)])
+        return spark.createDataFrame(rows, "k string, v int, payload string")
+
+    def it_sizes_hot_keys_to_a_partition_per_task_slot(spark):
+        with scoped_conf(spark, BY_BYTES):
+            decision = decide_salting(STAGE, {"t": _events(spark)}, CONF,
+                                      shuffle_partitions=16, pipeline="t")
+        # shuffled row: k (20) + v (4) = 24 bytes, 24,000 in all; over 8 slots a partition is
+        # 3,000 bytes, and the hot key's 21,600 bytes make 8 pieces
+        assert decision.hot.keys[0].salts == 8
+        assert decision.conf == {PF: "true"}
+        assert decision.record["spark_conf"] == {PF: "true"}
+
+    def it_keeps_the_sessions_sizing_when_told_to(spark):
+        with scoped_conf(spark, BY_BYTES):
+            decision = decide_salting(STAGE, {"t": _events(spark)},
+                                      replace(CONF, reduce_coalesce="size"),
+                                      shuffle_partitions=16, pipeline="t")
+        assert decision.hot.keys[0].salts == 4  # 21,600 bytes over the advisory 6,000
+        assert decision.conf == {}
+
+    def it_runs_the_stage_with_that_setting_and_restores_the_session(spark, tmp_path, capsys):
+        from tests.helpers import DATE, cli
+
+        warehouse = str(tmp_path / "wh")
+        _events(spark).toDF("user", "n", "payload").write.json(f"{warehouse}/landing/hot/{DATE}")
+        run_conf = [f"spark.conf.{key}={value}" for key, value in BY_BYTES.items()]
+        with scoped_conf(spark, BY_BYTES):
+            code, out, err = cli(capsys, "run", "hot_reduce", "--date", DATE,
+                                 *[a for c in run_conf for a in ("--conf", c)],
+                                 warehouse=warehouse)
+            after = spark.conf.get(PF)
+        assert code == 0, err
+        stage = next(s for s in out["stages"] if s["name"] == "per_user")
+        assert stage["salting"]["decision"] == "salted"
+        assert stage["salting"]["spark_conf"] == {PF: "true"}
+        assert after == "false"  # only the stage's own query ran parallelism-first
 
 
 def describe_spread_for_write():

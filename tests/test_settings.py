@@ -41,10 +41,11 @@ def describe_load_settings():
             load_settings("dev", ["publish_threads=0"], conf_dir=conf_dir)
         assert (err.value.key, err.value.file) == ("publish_threads", "--conf")
 
-    def it_rejects_an_unknown_auto_join_strategy(conf_dir):
+    @pytest.mark.parametrize("key", ["salting.auto_join", "salting.reduce_coalesce"])
+    def it_rejects_an_unknown_salting_strategy(conf_dir, key):
         with pytest.raises(ConfigError) as err:
-            load_settings("dev", ["salting.auto_join=guess"], conf_dir=conf_dir)
-        assert (err.value.key, err.value.file) == ("salting.auto_join", "--conf")
+            load_settings("dev", [f"{key}=guess"], conf_dir=conf_dir)
+        assert (err.value.key, err.value.file) == (key, "--conf")
 
     def it_reports_broken_yaml_with_the_file(conf_dir):
         (conf_dir / "dev.yaml").write_text("spark: [unclosed\n")

@@ -48,6 +48,7 @@ from pipelines.core.salting import (
     detect_hot_keys,
     spread_for_write,
 )
+from pipelines.core.session import scoped_conf
 from pipelines.core.settings import Settings
 from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
@@ -82,6 +83,7 @@ class Runner:
         self.probe = SkewProbe(spark)
         self.cached: list[DataFrame] = []
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
+        self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
         self.resuming = False  # an earlier attempt of this generation recorded its start
 
     # ---------------------------------------------------------------- entry point
@@ -301,8 +303,12 @@ class Runner:
                 prepared = prepared.persist(StorageLevel.MEMORY_AND_DISK)
                 self.cached.append(prepared)
 
+            # settings salting asked for, of this stage and those fused into its query
+            conf = {k: v for s in [*self._fused_upstream(name), name]
+                    for k, v in self.stage_conf.get(s, {}).items()}
+
             def write() -> None:
-                with self.probe.watch(name):
+                with self.probe.watch(name), scoped_conf(self.spark, conf):
                     if durable:
                         prepared.write.mode("overwrite").parquet(path)
                     else:  # compute once into the cache; the observed metrics come with it
@@ -389,6 +395,7 @@ class Runner:
                                                                               fraction))
         if decision.record:
             record.salting = decision.record
+        self.stage_conf[stage.name] = decision.conf
         return decision.hot, decision.broadcast
 
     def _sample(self, name: str, frames: dict[str, DataFrame], fraction: float) -> DataFrame:

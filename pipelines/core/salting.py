@@ -39,6 +39,7 @@ __all__ = [
     "SaltDecision",
     "decide_salting",
     "skew_conf",
+    "coalesced_partition_bytes",
     "task_slots",
 ]
 
@@ -120,9 +121,11 @@ def _type_bytes(data_type: Any) -> int:
     return _SIZES.get(name, 16)
 
 
-def _row_bytes(df: DataFrame) -> int:
-    """Estimated bytes per row in a shuffle, from the schema (like Spark's default sizes)."""
-    return max(8, sum(_type_bytes(f.dataType) for f in df.schema.fields))
+def _row_bytes(df: DataFrame, columns: Sequence[str] | None = None) -> int:
+    """Estimated bytes per row in a shuffle of ``columns`` (default: all), from the schema
+    (like Spark's default sizes)."""
+    fields = [f for f in df.schema.fields if columns is None or f.name in columns]
+    return max(8, sum(_type_bytes(f.dataType) for f in fields))
 
 
 def task_slots(spark: Any) -> int:
@@ -139,21 +142,25 @@ def task_slots(spark: Any) -> int:
 
 def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, *,
                     shuffle_partitions: int, rows: int | None = None,
-                    partition_bytes: int = 0,
-                    sample: DataFrame | None = None) -> HotKeys:
+                    partition_bytes: int | Callable[[float], float] = 0,
+                    sample: DataFrame | None = None,
+                    shuffled: Sequence[str] | None = None) -> HotKeys:
     """Find hot keys from a deterministic sample (one Spark job over ``df``'s key columns).
 
     A key is hot when its estimated shuffle bytes exceed ``skew_factor`` times one reduce
     task's fair share and ``min_hot_bytes``; it gets enough salts to bring each piece down to
     that fair share (at most ``max_salt``). A caller that knows ``df``'s row count passes it
     as ``rows``: when all of ``df`` is under ``min_hot_bytes`` no key can be hot, and no job
-    runs. ``partition_bytes`` is the size AQE coalesces shuffle partitions to, when it does so
-    by size (see :func:`skew_conf`): a fair share is never smaller. ``sample`` is a Bernoulli
-    sample of ``df`` at ``sample_fraction`` that the caller built more cheaply (drawn upstream,
-    before row-wise stages); by default ``df`` is sampled.
+    runs. ``partition_bytes`` is the size AQE coalesces shuffle partitions to, or a function
+    of the shuffle's estimated total bytes giving it (see :func:`coalesced_partition_bytes`):
+    a fair share is never smaller. ``sample`` is a Bernoulli sample of ``df`` at
+    ``sample_fraction`` that the caller built more cheaply (drawn upstream, before row-wise
+    stages); by default ``df`` is sampled. ``shuffled`` names the columns the stage's shuffle
+    carries (a reduce's keys and aggregated columns), by default all of ``df``'s.
     """
     cols = tuple(keys)
-    if rows is not None and rows * _row_bytes(df) < settings.min_hot_bytes:
+    row_bytes = _row_bytes(df, shuffled)
+    if rows is not None and rows * row_bytes < settings.min_hot_bytes:
         return HotKeys(cols, (), "size", f"{rows} rows: under {settings.min_hot_bytes} "
                        "estimated bytes in all", 0)
     fraction = settings.sample_fraction
@@ -174,9 +181,9 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     if not rows:
         return HotKeys(cols, (), "sample", "empty sample", 0)
     sampled = int(sample_size.get["rows"])
-    row_bytes = _row_bytes(df)
     total_bytes = sampled / fraction * row_bytes
-    fair_share = max(total_bytes / max(1, shuffle_partitions), float(partition_bytes), 1.0)
+    coalesced = partition_bytes(total_bytes) if callable(partition_bytes) else partition_bytes
+    fair_share = max(total_bytes / max(1, shuffle_partitions), float(coalesced), 1.0)
     threshold = max(settings.skew_factor * fair_share, float(settings.min_hot_bytes))
     hot = []
     for row in rows:
@@ -392,14 +399,33 @@ def _conf_on(spark: Any, key: str, default: str = "true") -> bool:
     return str(spark.conf.get(_AQE + key, default)).lower() == "true"
 
 
+def _conf_bytes(spark: Any, key: str, default: str) -> int:
+    size = str(spark.conf.get(_AQE + key, default))
+    return int(spark.sparkContext._jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
+        size))
+
+
 def _partition_bytes(spark: Any) -> int:
     """The size AQE coalesces shuffle partitions to, when it sizes them by bytes, else 0."""
     if not (_conf_on(spark, "enabled") and _conf_on(spark, "coalescePartitions.enabled")
             and not _conf_on(spark, "coalescePartitions.parallelismFirst")):
         return 0
-    size = str(spark.conf.get(f"{_AQE}advisoryPartitionSizeInBytes", "64m"))
-    return int(spark.sparkContext._jvm.org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
-        size))
+    return _conf_bytes(spark, "advisoryPartitionSizeInBytes", "64m")
+
+
+PARALLELISM_FIRST = {f"{_AQE}coalescePartitions.parallelismFirst": "true"}
+
+
+def coalesced_partition_bytes(spark: Any, total_bytes: float) -> float:
+    """The partition size AQE's parallelism-first coalescing gives a shuffle of
+    ``total_bytes``: its total over Spark's default parallelism (so that each task slot gets
+    a partition), at most the advisory size and at least ``minPartitionSize``."""
+    slots = spark.conf.get(f"{_AQE}coalescePartitions.minPartitionNum", None) or \
+        spark.conf.get("spark.sql.leafNodeDefaultParallelism", None) or \
+        spark.sparkContext.defaultParallelism
+    advisory = _conf_bytes(spark, "advisoryPartitionSizeInBytes", "64m")
+    smallest = _conf_bytes(spark, "coalescePartitions.minPartitionSize", "1m")
+    return max(min(float(advisory), total_bytes / max(1, int(slots))), float(smallest))
 
 
 def _aqe_split_record(spark: Any, keys: Sequence[str]) -> dict[str, Any] | None:
@@ -422,6 +448,8 @@ class SaltDecision:
     hot: HotKeys | None = None
     broadcast: bool = False
     record: dict[str, Any] = field(default_factory=dict)  # for the run report and --json
+    # runtime SQL settings the stage's query runs with (see :func:`stage_conf`)
+    conf: dict[str, str] = field(default_factory=dict)
 
 
 def _fits_broadcast(df: DataFrame, limit: int) -> bool:
@@ -470,6 +498,13 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
             return SaltDecision(record={"decision": "off", "reason":
                                         "combinable aggregations (combined map-side)"})
     frame = inputs[name]
+    spark = frame.sparkSession
+    # a salted reduce's query is coalesced parallelism-first (see stage_conf): its pieces are
+    # sized to that partition, from the bytes of the columns the reduce shuffles
+    by_slots = (isinstance(stage, Reduce) and conf.reduce_coalesce == "parallelism"
+                and _partition_bytes(spark) > 0)
+    shuffled = ([*keys, *sorted({c for a in stage.aggs for c in a.input_columns})]
+                if isinstance(stage, Reduce) else None)
     if stage.salt == "off" or not conf.enabled:
         return SaltDecision(record={"decision": "off", "reason": "disabled"})
     if isinstance(stage.salt, int) and stage.hot_keys:
@@ -481,8 +516,11 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
         return SaltDecision(record=record)
     else:
         sample = sampler(name, conf.sample_fraction) if sampler is not None else None
+        sized: int | Callable[[float], float] = (
+            (lambda total: coalesced_partition_bytes(spark, total)) if by_slots
+            else _partition_bytes(spark))
         hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
-                              sample=sample, partition_bytes=_partition_bytes(frame.sparkSession))
+                              sample=sample, partition_bytes=sized, shuffled=shuffled)
         if isinstance(stage.salt, int) and hot:
             hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
     if (isinstance(stage, Join) and hot
@@ -490,4 +528,8 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
         hot = replace(hot, strategy="broadcast_hot")
     if hot and hot.strategy == "salt":
         hot = place_salts(frame, hot, shuffle_partitions)
-    return SaltDecision(hot, False, {"decision": "salted" if hot else "off", **hot.to_dict()})
+    record = {"decision": "salted" if hot else "off", **hot.to_dict()}
+    if not (hot and by_slots):
+        return SaltDecision(hot, False, record)
+    return SaltDecision(hot, False, {**record, "spark_conf": dict(PARALLELISM_FIRST)},
+                        conf=dict(PARALLELISM_FIRST))

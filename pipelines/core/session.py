@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -19,7 +21,7 @@ from pipelines.core.settings import Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["get_spark", "delta_package", "delta_spark_conf", "DELTA_CONF"]
+__all__ = ["get_spark", "delta_package", "delta_spark_conf", "scoped_conf", "DELTA_CONF"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,22 @@ def delta_spark_conf(settings: Settings) -> dict[str, str]:
     conf.update(DELTA_CONF)
     conf.update(_runtime_conf(settings))
     return conf
+
+
+@contextmanager
+def scoped_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
+    """Set runtime SQL settings for the queries run inside the block, then restore them."""
+    before = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def _runtime_conf(settings: Settings) -> dict[str, str]:

@@ -56,6 +56,10 @@ class SaltSettings:
     # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes
     # (no detection pass); "sample" detects hot keys from a sample and salts them
     auto_join: str = "aqe"
+    # the partitions a salted reduce's query is coalesced to: "parallelism" (Spark's default
+    # rule: at least spark.default.parallelism of them, so that every task slot gets a
+    # piece; hot keys are cut to that size), or "size" (the session's, min_hot_bytes)
+    reduce_coalesce: str = "parallelism"
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,12 @@ def load_settings(
             "setting 'salting.auto_join' must be 'aqe' or 'sample', "
             f"got {settings.salting.auto_join!r}",
             file=_origin(origins, "salting.auto_join"), key="salting.auto_join",
+        )
+    if settings.salting.reduce_coalesce not in ("parallelism", "size"):
+        raise ConfigError(
+            "setting 'salting.reduce_coalesce' must be 'parallelism' or 'size', "
+            f"got {settings.salting.reduce_coalesce!r}",
+            file=_origin(origins, "salting.reduce_coalesce"), key="salting.reduce_coalesce",
         )
     if settings.publish_threads < 1:
         raise ConfigError(
