@@ -87,6 +87,11 @@ def describe_make_plan():
         assert "only row-level" in _error(stages=[
             Map("cleaned", input="events", fn=ident, checks=[e.unique("user", severity="drop")]),
             Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")])]).message
+        too_many = [e.not_null("user", severity="drop") for _ in range(63)]
+        error = _error(stages=[
+            Map("cleaned", input="events", fn=ident, checks=too_many),
+            Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")])])
+        assert (error.stage, error.message) == ("cleaned", "at most 62 checks may drop rows")
 
 
 def describe_check_schemas():

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.core.errors import DefinitionError, UsageError
 from pipelines.core.expectations import SEVERITIES, Expectation
+from pipelines.core.quality import MAX_DROP_CHECKS
 from pipelines.core.spec import (
     JOIN_TYPES,
     SINK_MODES,
@@ -336,3 +337,6 @@ def _check_expectations(pipeline: str, node: str, checks: Any) -> None:
         if check.severity == "drop" and not check.row_level:
             raise DefinitionError(f"{check.name}: only row-level expectations can drop rows",
                                   pipeline=pipeline, stage=node)
+    if sum(1 for c in checks if c.severity == "drop") > MAX_DROP_CHECKS:
+        raise DefinitionError(f"at most {MAX_DROP_CHECKS} checks may drop rows",
+                              pipeline=pipeline, stage=node)

@@ -20,9 +20,10 @@ from pyspark.sql import functions as F
 from pipelines.core.expectations import Expectation
 from pipelines.core.settings import QualitySettings
 
-__all__ = ["CheckResult", "StageQuality", "QualityGate", "FLAGS"]
+__all__ = ["CheckResult", "StageQuality", "QualityGate", "FLAGS", "MAX_DROP_CHECKS"]
 
 FLAGS = "__failed_checks"
+MAX_DROP_CHECKS = 62  # one bit each in the FLAGS bigint
 _ROWS = "__rows"
 
 
@@ -117,7 +118,7 @@ class QualityGate:
     def _metrics(self) -> list[Column]:
         exprs: list[Column] = [F.count(F.lit(1)).alias(_ROWS)]
         if self._drop:
-            exprs.append(F.sum(F.when(F.size(FLAGS) > 0, 1).otherwise(0)).alias("__dropped"))
+            exprs.append(F.sum(F.when(F.col(FLAGS) != 0, 1).otherwise(0)).alias("__dropped"))
         for i, check in enumerate(self.checks):
             violated = _violates(check)
             if violated is not None:
@@ -128,7 +129,7 @@ class QualityGate:
             elif check.kind in ("mean_between", "min_between", "max_between"):
                 fn = {"mean_between": F.avg, "min_between": F.min, "max_between": F.max}[check.kind]
                 exprs.append(fn(F.col(check.column)).alias(f"v{i}"))
-        kept = F.size(FLAGS) == 0 if self._drop else F.lit(True)
+        kept = F.col(FLAGS) == 0 if self._drop else F.lit(True)
         for j, keys in enumerate(self.key_sets):
             if self._uniqueness_check(keys) is not None:  # rows whose merge keys are all null
                 all_null = kept
@@ -145,10 +146,17 @@ class QualityGate:
         return None
 
     def prepare(self, df: DataFrame) -> DataFrame:
-        """Attach the observed metrics (and the drop flags) to the frame to be materialized."""
+        """Attach the observed metrics (and the drop flags) to the frame to be materialized.
+
+        The flags are one bigint per row, bit ``i`` set when the row fails the ``i``-th drop
+        check: plain arithmetic that Spark compiles, and a small column in the cache or the
+        staging files, read again by every downstream stage. Only the dropped rows get the
+        checks' names (:meth:`bad_rows`).
+        """
         if self._drop:
-            flags = [F.when(_violates(c), F.lit(c.name)) for c in self._drop]
-            df = df.withColumn(FLAGS, F.filter(F.array(*flags), lambda x: x.isNotNull()))
+            bits = [F.when(_violates(c), F.lit(1 << i)).otherwise(F.lit(0))
+                    for i, c in enumerate(self._drop)]
+            df = df.withColumn(FLAGS, sum(bits[1:], bits[0]).cast("bigint"))
         self.observation = Observation(f"quality:{self.stage}")
         return df.observe(self.observation, *self._metrics())
 
@@ -219,10 +227,14 @@ class QualityGate:
     def good_rows(self, staged: DataFrame) -> DataFrame:
         if not self._drop:
             return staged
-        return staged.where(F.size(FLAGS) == 0).drop(FLAGS)
+        return staged.where(F.col(FLAGS) == 0).drop(FLAGS)
 
     def bad_rows(self, staged: DataFrame) -> DataFrame:
-        return staged.where(F.size(FLAGS) > 0)
+        """The dropped rows, with the names of the checks each failed in ``FLAGS``."""
+        names = [F.when((F.col(FLAGS).bitwiseAND(F.lit(1 << i))) != 0, F.lit(c.name))
+                 for i, c in enumerate(self._drop)]
+        return staged.where(F.col(FLAGS) != 0).withColumn(
+            FLAGS, F.filter(F.array(*names), lambda x: x.isNotNull()))
 
 
 def _within(value: Any, args: dict[str, Any]) -> bool:
@@ -239,7 +251,7 @@ def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, 
     the smallest and largest duplicated value.
     """
     cols = list(check.referenced_columns)
-    df = staged.where(F.size(FLAGS) == 0) if FLAGS in staged.columns else staged
+    df = staged.where(F.col(FLAGS) == 0) if FLAGS in staged.columns else staged
     if len(cols) == 1:
         df = df.where(F.col(cols[0]).isNotNull())
     else:  # as GE: skip rows whose values are all missing
