@@ -283,7 +283,8 @@ class Runner:
         if not self._needs_materializing(name):
             return df
         record.materialized = True
-        for upstream in self._fused_upstream(name):
+        fused = self._fused_upstream(name)
+        for upstream in fused:
             if self.stage_results[upstream].fused_into is None:
                 self.stage_results[upstream].fused_into = name
         checks = list(stage.checks) + [c for s in self.plan.sinks.values()
@@ -304,8 +305,7 @@ class Runner:
                 self.cached.append(prepared)
 
             # settings salting asked for, of this stage and those fused into its query
-            conf = {k: v for s in [*self._fused_upstream(name), name]
-                    for k, v in self.stage_conf.get(s, {}).items()}
+            conf = {k: v for s in [*fused, name] for k, v in self.stage_conf.get(s, {}).items()}
 
             def write() -> None:
                 with self.probe.watch(name), scoped_conf(self.spark, conf):

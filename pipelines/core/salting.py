@@ -389,8 +389,9 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
         f"{_AQE}skewJoin.skewedPartitionFactor": str(conf.skew_factor),
         f"{_AQE}skewJoin.skewedPartitionThresholdInBytes": str(conf.min_hot_bytes),
         f"{_AQE}advisoryPartitionSizeInBytes": str(max(conf.min_hot_bytes, 1024 * 1024)),
-        # coalesce to that size too, so that the pieces of a split partition, the salted
-        # pieces of a hot key and the other partitions all come out about the same size
+        # coalesce to that size too, so that the pieces of a split partition and the other
+        # partitions come out about the same size (a salted reduce's own query runs
+        # parallelism-first instead: see decide_salting)
         f"{_AQE}coalescePartitions.parallelismFirst": "false",
     }
 
@@ -448,7 +449,8 @@ class SaltDecision:
     hot: HotKeys | None = None
     broadcast: bool = False
     record: dict[str, Any] = field(default_factory=dict)  # for the run report and --json
-    # runtime SQL settings the stage's query runs with (see :func:`stage_conf`)
+    # runtime SQL settings for the action that computes the stage (the runner sets them
+    # around it and restores the session's afterwards)
     conf: dict[str, str] = field(default_factory=dict)
 
 
@@ -499,8 +501,9 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
                                         "combinable aggregations (combined map-side)"})
     frame = inputs[name]
     spark = frame.sparkSession
-    # a salted reduce's query is coalesced parallelism-first (see stage_conf): its pieces are
-    # sized to that partition, from the bytes of the columns the reduce shuffles
+    # a salted reduce's query is coalesced parallelism-first (SaltDecision.conf), one
+    # partition per task slot, and its pieces are sized to that partition, from the bytes of
+    # the columns the reduce shuffles; joins keep the session's by-size coalescing
     by_slots = (isinstance(stage, Reduce) and conf.reduce_coalesce == "parallelism"
                 and _partition_bytes(spark) > 0)
     shuffled = ([*keys, *sorted({c for a in stage.aggs for c in a.input_columns})]

@@ -59,9 +59,9 @@ def delta_spark_conf(settings: Settings) -> dict[str, str]:
 def scoped_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
     """Set runtime SQL settings for the queries run inside the block, then restore them."""
     before = {key: spark.conf.get(key, None) for key in conf}
-    for key, value in conf.items():
-        spark.conf.set(key, value)
     try:
+        for key, value in conf.items():
+            spark.conf.set(key, value)
         yield
     finally:
         for key, value in before.items():
