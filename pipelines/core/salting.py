@@ -414,7 +414,7 @@ def _partition_bytes(spark: Any) -> int:
     return _conf_bytes(spark, "advisoryPartitionSizeInBytes", "64m")
 
 
-PARALLELISM_FIRST = {f"{_AQE}coalescePartitions.parallelismFirst": "true"}
+_PARALLELISM_FIRST = {f"{_AQE}coalescePartitions.parallelismFirst": "true"}
 
 
 def coalesced_partition_bytes(spark: Any, total_bytes: float) -> float:
@@ -500,28 +500,29 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
             return SaltDecision(record={"decision": "off", "reason":
                                         "combinable aggregations (combined map-side)"})
     frame = inputs[name]
+    if stage.salt == "off" or not conf.enabled:
+        return SaltDecision(record={"decision": "off", "reason": "disabled"})
     spark = frame.sparkSession
+    session_bytes = _partition_bytes(spark)
     # a salted reduce's query is coalesced parallelism-first (SaltDecision.conf), one
     # partition per task slot, and its pieces are sized to that partition, from the bytes of
     # the columns the reduce shuffles; joins keep the session's by-size coalescing
     by_slots = (isinstance(stage, Reduce) and conf.reduce_coalesce == "parallelism"
-                and _partition_bytes(spark) > 0)
-    shuffled = ([*keys, *sorted({c for a in stage.aggs for c in a.input_columns})]
-                if isinstance(stage, Reduce) else None)
-    if stage.salt == "off" or not conf.enabled:
-        return SaltDecision(record={"decision": "off", "reason": "disabled"})
+                and session_bytes > 0)
     if isinstance(stage.salt, int) and stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
     elif stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, conf.max_salt)
     elif (isinstance(stage, Join) and stage.salt == "auto" and conf.auto_join == "aqe"
-          and (record := _aqe_split_record(frame.sparkSession, keys)) is not None):
+          and (record := _aqe_split_record(spark, keys)) is not None):
         return SaltDecision(record=record)
     else:
         sample = sampler(name, conf.sample_fraction) if sampler is not None else None
         sized: int | Callable[[float], float] = (
             (lambda total: coalesced_partition_bytes(spark, total)) if by_slots
-            else _partition_bytes(spark))
+            else session_bytes)
+        shuffled = ([*keys, *sorted({c for a in stage.aggs for c in a.input_columns})]
+                    if isinstance(stage, Reduce) else None)
         hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
                               sample=sample, partition_bytes=sized, shuffled=shuffled)
         if isinstance(stage.salt, int) and hot:
@@ -534,5 +535,5 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     record = {"decision": "salted" if hot else "off", **hot.to_dict()}
     if not (hot and by_slots):
         return SaltDecision(hot, False, record)
-    return SaltDecision(hot, False, {**record, "spark_conf": dict(PARALLELISM_FIRST)},
-                        conf=dict(PARALLELISM_FIRST))
+    return SaltDecision(hot, False, {**record, "spark_conf": dict(_PARALLELISM_FIRST)},
+                        conf=dict(_PARALLELISM_FIRST))
