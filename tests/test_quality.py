@@ -182,3 +182,35 @@ def describe_full_suites():
         df = spark.createDataFrame([("r1",), ("r22",), ("long-id",)], "id string")
         verdict = validate_with_ge(df, suite_path=str(path))
         assert sorted(ok for ok, _ in verdict.values()) == [False, True]
+
+
+def describe_audits():
+    """Checks that need a query of their own run while the stages downstream compute; the run
+    waits for them before publishing anything."""
+
+    def _audited(capsys, warehouse):
+        return cli(capsys, "run", "audited", "--date", DATE, "--force", warehouse=warehouse)
+
+    def it_reports_the_audit_with_the_other_checks_in_declared_order(spark, warehouse, capsys):
+        _land(warehouse, GOOD)
+        code, out, _ = _audited(capsys, warehouse)
+        assert code == 0
+        assert [(q["expectation"], q["success"]) for q in out["quality"]] == [
+            ("not_null:id", True), ("unique:id", True), ("in_set:cur", True)]
+        assert table(spark, warehouse, "totals_by_cur").count() == 1
+
+    def it_fails_the_run_and_publishes_nothing_when_an_audit_fails(spark, warehouse, capsys,
+                                                                   delta_versions):
+        _land(warehouse, GOOD)
+        assert _audited(capsys, warehouse)[0] == 0
+        before = delta_versions(warehouse)
+        _land(warehouse, [*GOOD, {"id": "r3", "amount": 9.0, "cur": "USD"}])
+        code, out, err = _audited(capsys, warehouse)
+        assert code == 3
+        assert (out["stage"], out["expectation"], out["failing_rows"], out["samples"]) == (
+            "keyed", "unique:id", 2, ["r3"])
+        assert "unique:id failed on stage keyed: 2 of 11 rows" in err
+        assert delta_versions(warehouse) == before
+        history = spark.read.format("delta").load(f"{warehouse}/_pipelines/quality_results")
+        failed = history.where("expectation = 'unique:id' AND success = 'false'")
+        assert failed.select("failing_rows").collect() == [(2,)]
