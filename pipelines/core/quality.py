@@ -2,9 +2,8 @@
 
 Scan-type expectations (nulls, sets, ranges, regex, mean/min/max, row count) become aggregate
 expressions observed while the stage's output is being materialized (``DataFrame.observe``):
-no extra Spark job (:meth:`QualityGate.observed`). Uniqueness needs a shuffle: one query per
-uniqueness check over the materialized output, its verdict observed while the counted rows
-stream by (:meth:`QualityGate.audit`, which the runner runs in the background). Rows failing a
+no extra Spark job. Uniqueness needs a shuffle: one query per uniqueness check over the
+materialized output, its verdict observed while the counted rows stream by. Rows failing a
 ``drop`` expectation are flagged in the same pass, then split off to quarantine. Results
 are reported through Great Expectations' result objects by :mod:`pipelines.core.ge_adapter`.
 """
@@ -111,7 +110,6 @@ class QualityGate:
         self.settings = settings
         self.observation: Observation | None = None
         self._drop = [c for c in self.checks if c.severity == "drop"]
-        self._seen: dict[str, Any] = {}  # the observed metrics, once materialized
 
     @property
     def drops_rows(self) -> bool:
@@ -162,51 +160,31 @@ class QualityGate:
         self.observation = Observation(f"quality:{self.stage}")
         return df.observe(self.observation, *self._metrics())
 
-    @property
-    def audits(self) -> bool:
-        """Whether some check needs a query of its own over the output (see :meth:`audit`)."""
-        return any(_queried(c) for c in self.checks)
-
     def evaluate(self, staged: DataFrame, *, columns: Sequence[str]) -> StageQuality:
         """Verdicts for every check; run after the prepared frame was materialized.
 
         ``staged`` is the materialized output (read back), used only by uniqueness checks.
         """
-        return self.audit(staged, self.observed(staged, columns=columns))
-
-    def observed(self, staged: DataFrame, *, columns: Sequence[str]) -> StageQuality:
-        """The verdicts of the checks observed while the output was materialized (no Spark
-        job); the checks that need a query of their own are left to :meth:`audit`."""
         if self.observation is not None:
             metrics = self.observation.get
         else:  # resumed from an earlier attempt's staging table: one aggregate job
             metrics = staged.agg(*self._metrics()).head().asDict()
-        self._seen = metrics
         rows = int(metrics.get(_ROWS, 0) or 0)
         results = [self._verdict(i, check, metrics, rows, staged, columns)
-                   for i, check in enumerate(self.checks) if not _queried(check)]
+                   for i, check in enumerate(self.checks)]
         dropped = 0
         if self._drop:
             # a row failing several drop checks is dropped once: count rows, not failures
             dropped = int(metrics.get("__dropped", 0) or 0)
-        return StageQuality(self.stage, results, rows, dropped)
-
-    def audit(self, staged: DataFrame, quality: StageQuality) -> StageQuality:
-        """Add the verdicts of the checks that query ``staged`` (uniqueness: a shuffle each),
-        in the checks' order, and the merge keys they prove unique; ``quality`` is what
-        :meth:`observed` returned."""
-        observed = iter(list(quality.results))
-        results = [self._verdict(i, check, {}, quality.rows, staged, ()) if _queried(check)
-                   else next(observed) for i, check in enumerate(self.checks)]
-        quality.results[:] = [*results, *observed]  # and any added after the observed ones
+        proven: dict[tuple[str, ...], str] = {}
         for j, keys in enumerate(self.key_sets):
             check = self._uniqueness_check(keys)
             passed = check is not None and any(
                 r.expectation == check.name and r.success for r in results)
             # the uniqueness check skips all-null keys; MERGE matches nulls to nulls (<=>)
-            if passed and int(self._seen.get(f"__nullkeys{j}", 0) or 0) <= 1:
-                quality.unique_keys[keys] = check.name
-        return quality
+            if passed and int(metrics.get(f"__nullkeys{j}", 0) or 0) <= 1:
+                proven[keys] = check.name
+        return StageQuality(self.stage, results, rows, dropped, proven)
 
     def _verdict(self, i: int, check: Expectation, metrics: dict[str, Any], rows: int,
                  staged: DataFrame, columns: Sequence[str]) -> CheckResult:
@@ -257,10 +235,6 @@ class QualityGate:
                  for i, c in enumerate(self._drop)]
         return staged.where(F.col(FLAGS) != 0).withColumn(
             FLAGS, F.filter(F.array(*names), lambda x: x.isNotNull()))
-
-
-def _queried(check: Expectation) -> bool:
-    return check.kind in ("unique", "unique_together")
 
 
 def _within(value: Any, args: dict[str, Any]) -> bool:

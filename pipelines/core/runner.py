@@ -2,10 +2,8 @@
 
 Write-audit-publish: stages whose output feeds a sink are written to a staging Parquet folder
 of this run (the resume point; complete once Spark's job commit wrote ``_SUCCESS``), stages
-that only carry checks are cached; their quality metrics are observed on the way. The checks
-that need a query of their own run in the background (:mod:`pipelines.core.pending`) while
-later stages compute. Sinks are published only after every blocking check passed, each in
-one idempotent Delta commit. The
+that only carry checks are cached; their quality metrics are observed on the way. Sinks are
+published only after every blocking check passed, each in one idempotent Delta commit. The
 staging folders are private to one run and generation, so they need no Delta log: a Parquet
 write and read skip the log's commit and replay.
 """
@@ -39,7 +37,6 @@ from pipelines.core.failures import classify, with_retries
 from pipelines.core.fingerprint import code_hash, config_hash, files_fingerprint
 from pipelines.core.ledger import Ledger, RunRecord
 from pipelines.core.lock import PipelineLock
-from pipelines.core.pending import Pending
 from pipelines.core.plan import Plan
 from pipelines.core.quality import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.results import RunResult, StageResult
@@ -88,8 +85,6 @@ class Runner:
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
         self.resuming = False  # an earlier attempt of this generation recorded its start
-        # audits and the ledger's started event, waited for before the first publish
-        self.pending = Pending(spark, on_failure=self._cancel_stages)
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -102,7 +97,6 @@ class Runner:
         try:
             self._run(result)
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
-            self.pending.close()  # its started event lands before the finished one
             error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
             result.status = "quality_failed" if isinstance(error, QualityError) else "failed"
             result.exit_code = error.exit_code if error else ExitCode.FAILURE
@@ -113,7 +107,6 @@ class Runner:
                 raise error from exc
             raise
         finally:
-            self.pending.close()
             for frame in self.cached:
                 frame.unpersist()
             lock.release()
@@ -208,19 +201,14 @@ class Runner:
                         f"{resume_from.run_id if resume_from else ''}; rerun with --force for a "
                         "fresh run", pipeline=plan.name, source=source.name)
         result.inputs = inputs
-
-        def started_event() -> None:  # a commit of its own, while the first stage computes
-            self.ledger.append(
-                run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
-                attempt=attempt, event="started", status="running", code_hash=code,
-                config_hash=config, params=plan.params, inputs=inputs,
-            )
-            faults.point("after_start")
-
-        self.pending.submit("ledger started", started_event)
+        self.ledger.append(
+            run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
+            attempt=attempt, event="started", status="running", code_hash=code,
+            config_hash=config, params=plan.params, inputs=inputs,
+        )
+        faults.point("after_start")
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
-        self.pending.wait()  # every audit passed, and the run's start is recorded
         faults.point("before_publish")
         publishes = [partial(self._publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
@@ -283,7 +271,6 @@ class Runner:
         kind = type(stage).__name__.lower()
         record = self.stage_results.setdefault(name, StageResult(name, kind))
         faults.point(f"before_stage:{name}")
-        self.pending.check()
         inputs = {i: frames[i] for i in stage.inputs}
         hot, broadcast = self._salting(stage, inputs, record, frames)
         self.broadcasts[name] = broadcast
@@ -336,7 +323,6 @@ class Runner:
                     with_retries(write, self.settings.retries, what=f"stage {name}",
                                  on_retry=count_retry)
             except Exception as exc:
-                self.pending.check()  # a failed audit cancelled this stage's jobs
                 raise classify(exc, pipeline=self.plan.name, stage=name,
                                source=",".join(self._upstream_sources(name)) or None) from exc
             record.duration_s = round(time.time() - started, 3)
@@ -344,32 +330,18 @@ class Runner:
             # the schema it was written with: no job reading a file footer to infer it
             staged = (self.spark.read.schema(prepared.schema).parquet(path) if durable
                       else prepared)
-        quality = gate.observed(staged, columns=[c for c in df.columns if c != FLAGS])
+        quality = gate.evaluate(staged, columns=[c for c in df.columns if c != FLAGS])
+        for suite in gate.suites:
+            quality.results.extend(self._suite_results(name, suite, gate.good_rows(staged)))
         self.quality.append(quality)
         record.rows_out = quality.rows - quality.dropped_rows
         record.rows_dropped = quality.dropped_rows
         if quality.blocking:  # stop here: everything downstream would be wasted work
             raise _quality_error(self.plan.name, quality.blocking)
-        if gate.audits or gate.suites:
-            self.pending.submit(f"audit {name}", partial(self._audit, gate, staged, quality))
         faults.point(f"after_stage:{name}")
         if gate.drops_rows and quality.dropped_rows:
             self.quarantine[name] = gate.bad_rows(staged)
         return gate.good_rows(staged)
-
-    def _audit(self, gate: QualityGate, staged: DataFrame, quality: StageQuality) -> None:
-        """The checks that query a stage's output, while the stages downstream compute."""
-        gate.audit(staged, quality)
-        for suite in gate.suites:
-            quality.results.extend(self._suite_results(gate.stage, suite,
-                                                       gate.good_rows(staged)))
-        if quality.blocking:
-            raise _quality_error(self.plan.name, quality.blocking)
-
-    def _cancel_stages(self) -> None:
-        """A background task failed: the run will fail, so stop the stages' Spark jobs."""
-        for group in list(self.probe.groups.values()):
-            self.spark.sparkContext.cancelJobGroup(group)
 
     def _cache_source(self, name: str, frames: dict[str, DataFrame]) -> DataFrame:
         """Keep a broadcast-sized source in Spark's cache for the rest of the run.
