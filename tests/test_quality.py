@@ -185,8 +185,8 @@ def describe_full_suites():
 
 
 def describe_audits():
-    """Checks that need a query of their own over a stage's output (uniqueness) are judged
-    before the stages downstream run; a failed one stops the run and publishes nothing."""
+    """Checks that need a query of their own over a stage's output (uniqueness) are reported
+    with the others; a failed one stops the run, and nothing is published."""
 
     def _audited(capsys, warehouse):
         return cli(capsys, "run", "audited", "--date", DATE, "--force", warehouse=warehouse)
