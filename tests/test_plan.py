@@ -92,6 +92,13 @@ def describe_make_plan():
             Map("cleaned", input="events", fn=ident, checks=too_many),
             Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")])])
         assert (error.stage, error.message) == ("cleaned", "at most 62 checks may drop rows")
+        # a sink's checks join those of the stage it reads: one gate, one set of flag bits
+        error = _error(sinks=[Sink("out", input="totals", table="t", mode="append",
+                                   checks=too_many[:40])], stages=[
+            Map("cleaned", input="events", fn=ident),
+            Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")],
+                   checks=too_many[:30])])
+        assert (error.stage, error.message) == ("totals", "at most 62 checks may drop rows")
 
 
 def describe_check_schemas():

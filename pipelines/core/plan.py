@@ -155,6 +155,12 @@ def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = 
         _check_sink(name, sink)
     for node in (*pipeline.sources, *pipeline.stages, *pipeline.sinks):
         _check_expectations(name, node.name, node.checks)
+    for stage in pipeline.stages:  # one quality gate: the stage's checks and its sinks'
+        gate = [*stage.checks, *(c for s in pipeline.sinks if s.input == stage.name
+                                 for c in s.checks)]
+        if sum(1 for c in gate if c.severity == "drop") > MAX_DROP_CHECKS:
+            raise DefinitionError(f"at most {MAX_DROP_CHECKS} checks may drop rows",
+                                  pipeline=name, stage=stage.name)
 
     rendered_sources = {
         s.name: _replace(s, path=render(s.path, run_params, pipeline=name, where=s.name),
@@ -337,6 +343,3 @@ def _check_expectations(pipeline: str, node: str, checks: Any) -> None:
         if check.severity == "drop" and not check.row_level:
             raise DefinitionError(f"{check.name}: only row-level expectations can drop rows",
                                   pipeline=pipeline, stage=node)
-    if sum(1 for c in checks if c.severity == "drop") > MAX_DROP_CHECKS:
-        raise DefinitionError(f"at most {MAX_DROP_CHECKS} checks may drop rows",
-                              pipeline=pipeline, stage=node)

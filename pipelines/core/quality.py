@@ -234,7 +234,7 @@ class QualityGate:
         names = [F.when((F.col(FLAGS).bitwiseAND(F.lit(1 << i))) != 0, F.lit(c.name))
                  for i, c in enumerate(self._drop)]
         return staged.where(F.col(FLAGS) != 0).withColumn(
-            FLAGS, F.filter(F.array(*names), lambda x: x.isNotNull()))
+            FLAGS, F.array_compact(F.array(*names)))
 
 
 def _within(value: Any, args: dict[str, Any]) -> bool:
