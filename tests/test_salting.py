@@ -237,9 +237,12 @@ def describe_detect_hot_keys():
 
 def describe_salted_reduce_partitions():
     """A session that coalesces partitions by size (the framework's join sizing) runs a salted
-    reduce's query parallelism-first, and cuts its hot keys to that partition's size."""
+    reduce's query parallelism-first, from finer partitions, and cuts its hot keys to half of
+    that partition's size."""
 
     PF = "spark.sql.adaptive.coalescePartitions.parallelismFirst"
+    INITIAL = "spark.sql.adaptive.coalescePartitions.initialPartitionNum"
+    MIN_SIZE = "spark.sql.adaptive.coalescePartitions.minPartitionSize"
     CONF = SaltSettings(sample_fraction=1.0, min_hot_bytes=0, skew_factor=1.0, max_salt=16)
     STAGE = Reduce("r", "t", ["k"], [agg.top_k("v", 2, "top")])
     BY_BYTES = {**skew_conf(CONF), PF: "false",
@@ -252,15 +255,30 @@ def describe_salted_reduce_partitions():
                 + [(f"k{i}", i, "y") for i in range(100)])
         return spark.createDataFrame(rows, "k string, v int, payload string")
 
-    def it_sizes_hot_keys_to_a_partition_per_task_slot(spark):
+    def it_cuts_hot_keys_to_half_a_partition_per_task_slot(spark):
         with scoped_conf(spark, BY_BYTES):
             decision = decide_salting(STAGE, {"t": _events(spark)}, CONF,
                                       shuffle_partitions=16, pipeline="t")
         # shuffled row: k (20) + v (4) = 24 bytes, 24,000 in all; over 8 slots a partition is
-        # 3,000 bytes, and the hot key's 21,600 bytes make 8 pieces
-        assert decision.hot.keys[0].salts == 8
-        assert decision.conf == {PF: "true"}
-        assert decision.record["spark_conf"] == {PF: "true"}
+        # 3,000 bytes, and the hot key's 21,600 bytes make 15 pieces of at most 1,500
+        assert decision.hot.keys[0].salts == 15
+        assert decision.conf == {PF: "true", INITIAL: "64", MIN_SIZE: "750"}
+        assert decision.record["spark_conf"] == decision.conf
+
+    def it_starts_from_eight_partitions_per_slot_and_places_pieces_among_them(spark):
+        with scoped_conf(spark, BY_BYTES):
+            decision = decide_salting(STAGE, {"t": _events(spark)}, CONF,
+                                      shuffle_partitions=16, pipeline="t")
+        salts = ", ".join(str(v) for v in decision.hot.keys[0].values)
+        landed = spark.sql(f"SELECT pmod(hash('hot', s), 64) AS p FROM VALUES {salts} AS t(s)")
+        assert landed.distinct().count() == 15  # each piece its own partition of 64
+
+    def it_keeps_the_sessions_floor_when_a_partition_is_at_it(spark):
+        at_floor = {**BY_BYTES, "spark.sql.adaptive.coalescePartitions.minPartitionSize": "3000"}
+        with scoped_conf(spark, at_floor):
+            decision = decide_salting(STAGE, {"t": _events(spark)}, CONF,
+                                      shuffle_partitions=16, pipeline="t")
+        assert decision.conf == {PF: "true", INITIAL: "64"}
 
     def it_keeps_the_sessions_sizing_when_told_to(spark):
         with scoped_conf(spark, BY_BYTES):
@@ -280,12 +298,15 @@ def describe_salted_reduce_partitions():
             code, out, err = cli(capsys, "run", "hot_reduce", "--date", DATE,
                                  *[a for c in run_conf for a in ("--conf", c)],
                                  warehouse=warehouse)
-            after = spark.conf.get(PF)
+            after = (spark.conf.get(PF), spark.conf.get(INITIAL, None),
+                     spark.conf.get(MIN_SIZE))
         assert code == 0, err
         stage = next(s for s in out["stages"] if s["name"] == "per_user")
         assert stage["salting"]["decision"] == "salted"
-        assert stage["salting"]["spark_conf"] == {PF: "true"}
-        assert after == "false"  # only the stage's own query ran parallelism-first
+        assert stage["salting"]["spark_conf"][PF] == "true"
+        assert stage["salting"]["spark_conf"][INITIAL] == "64"
+        # only the stage's own query ran with them
+        assert after == ("false", None, "1")
 
 
 def describe_spread_for_write():

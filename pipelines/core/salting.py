@@ -144,7 +144,8 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
                     shuffle_partitions: int, rows: int | None = None,
                     partition_bytes: int | Callable[[float], float] = 0,
                     sample: DataFrame | None = None,
-                    shuffled: Sequence[str] | None = None) -> HotKeys:
+                    shuffled: Sequence[str] | None = None,
+                    pieces_per_share: int = 1) -> HotKeys:
     """Find hot keys from a deterministic sample (one Spark job over ``df``'s key columns).
 
     A key is hot when its estimated shuffle bytes exceed ``skew_factor`` times one reduce
@@ -157,6 +158,7 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
     ``sample_fraction`` that the caller built more cheaply (drawn upstream, before row-wise
     stages); by default ``df`` is sampled. ``shuffled`` names the columns the stage's shuffle
     carries (a reduce's keys and aggregated columns), by default all of ``df``'s.
+    ``pieces_per_share`` cuts a hot key finer than one fair share per piece (2: half a share).
     """
     cols = tuple(keys)
     row_bytes = _row_bytes(df, shuffled)
@@ -191,7 +193,8 @@ def detect_hot_keys(df: DataFrame, keys: Sequence[str], settings: SaltSettings, 
         key_bytes = est_rows * row_bytes
         if key_bytes < threshold:
             break
-        salts = min(settings.max_salt, max(2, math.ceil(key_bytes / fair_share)))
+        salts = min(settings.max_salt,
+                    max(2, math.ceil(key_bytes * pieces_per_share / fair_share)))
         hot.append(HotKey(tuple(row[c] for c in cols), salts, int(est_rows),
                           row["count"] / sampled))
     reason = (f"{len(hot)} key(s) over {int(threshold)} estimated bytes" if hot
@@ -414,19 +417,47 @@ def _partition_bytes(spark: Any) -> int:
     return _conf_bytes(spark, "advisoryPartitionSizeInBytes", "64m")
 
 
-_PARALLELISM_FIRST = {f"{_AQE}coalescePartitions.parallelismFirst": "true"}
+# A salted reduce's shuffle is first cut into this many partitions per task slot, which AQE
+# then coalesces back to about one per slot. Fine partitions let the coalescer fill every task
+# to the same size: the cold keys come in small slices that pack around the hot keys' pieces.
+_SLICES_PER_SLOT = 8
+# Over 2000 partitions, a map task records only the average size of its small blocks
+# (spark.shuffle.minNumPartitionsToHighlyCompress), and AQE could no longer see the pieces.
+_MAX_SLICES = 2000
+
+
+def _coalescing_slots(spark: Any) -> int:
+    """The partition count AQE's parallelism-first coalescing aims at (Spark's own order)."""
+    slots = spark.conf.get(f"{_AQE}coalescePartitions.minPartitionNum", None) or \
+        spark.conf.get("spark.sql.leafNodeDefaultParallelism", None) or \
+        spark.sparkContext.defaultParallelism
+    return max(1, int(slots))
 
 
 def coalesced_partition_bytes(spark: Any, total_bytes: float) -> float:
     """The partition size AQE's parallelism-first coalescing gives a shuffle of
     ``total_bytes``: its total over Spark's default parallelism (so that each task slot gets
     a partition), at most the advisory size and at least ``minPartitionSize``."""
-    slots = spark.conf.get(f"{_AQE}coalescePartitions.minPartitionNum", None) or \
-        spark.conf.get("spark.sql.leafNodeDefaultParallelism", None) or \
-        spark.sparkContext.defaultParallelism
     advisory = _conf_bytes(spark, "advisoryPartitionSizeInBytes", "64m")
     smallest = _conf_bytes(spark, "coalescePartitions.minPartitionSize", "1m")
-    return max(min(float(advisory), total_bytes / max(1, int(slots))), float(smallest))
+    return max(min(float(advisory), total_bytes / _coalescing_slots(spark)), float(smallest))
+
+
+def _by_slots_conf(spark: Any, partitions: int, hot: HotKeys) -> dict[str, str]:
+    """The SQL settings of a salted reduce's query, coalesced one partition per task slot.
+
+    Parallelism-first coalescing, starting from ``partitions`` fine partitions. AQE also
+    merges a coalesced partition under ``minPartitionSize`` (1 MiB by default) into its
+    neighbour: next to a piece, that made tasks of two partitions. When the estimated
+    partition is above that floor, the floor becomes a quarter of it, so that only the
+    leftovers at the ends are merged; a partition at the floor keeps it.
+    """
+    conf = {f"{_AQE}coalescePartitions.parallelismFirst": "true",
+            f"{_AQE}coalescePartitions.initialPartitionNum": str(partitions)}
+    share = int(hot.extra.get("fair_share_bytes", 0))
+    if share > _conf_bytes(spark, "coalescePartitions.minPartitionSize", "1m"):
+        conf[f"{_AQE}coalescePartitions.minPartitionSize"] = str(share // 4)
+    return conf
 
 
 def _aqe_split_record(spark: Any, keys: Sequence[str]) -> dict[str, Any] | None:
@@ -509,6 +540,13 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
     # the columns the reduce shuffles; joins keep the session's by-size coalescing
     by_slots = (isinstance(stage, Reduce) and conf.reduce_coalesce == "parallelism"
                 and session_bytes > 0)
+    # such a query starts from finer partitions (see _SLICES_PER_SLOT), its pieces of half a
+    # partition: the coalescer packs a smaller partition with its neighbours but never splits
+    # a larger one, and the estimate counts raw row bytes, not the partial aggregates the
+    # shuffle carries
+    partitions = (max(shuffle_partitions,
+                      min(_SLICES_PER_SLOT * _coalescing_slots(spark), _MAX_SLICES))
+                  if by_slots else shuffle_partitions)
     if isinstance(stage.salt, int) and stage.hot_keys:
         hot = declared_hot_keys(keys, stage.hot_keys, stage.salt)
     elif stage.hot_keys:
@@ -523,17 +561,18 @@ def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings,
             else session_bytes)
         shuffled = ([*keys, *sorted({c for a in stage.aggs for c in a.input_columns})]
                     if isinstance(stage, Reduce) else None)
-        hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=shuffle_partitions,
-                              sample=sample, partition_bytes=sized, shuffled=shuffled)
+        hot = detect_hot_keys(frame, keys, conf, shuffle_partitions=partitions,
+                              sample=sample, partition_bytes=sized, shuffled=shuffled,
+                              pieces_per_share=2 if by_slots else 1)
         if isinstance(stage.salt, int) and hot:
             hot = declared_hot_keys(keys, [k.value for k in hot.keys], stage.salt)
     if (isinstance(stage, Join) and hot
             and hot_rows_fit_broadcast(inputs[stage.right], hot, conf.broadcast_max_bytes)):
         hot = replace(hot, strategy="broadcast_hot")
     if hot and hot.strategy == "salt":
-        hot = place_salts(frame, hot, shuffle_partitions)
+        hot = place_salts(frame, hot, partitions)
     record = {"decision": "salted" if hot else "off", **hot.to_dict()}
     if not (hot and by_slots):
         return SaltDecision(hot, False, record)
-    return SaltDecision(hot, False, {**record, "spark_conf": dict(_PARALLELISM_FIRST)},
-                        conf=dict(_PARALLELISM_FIRST))
+    settings = _by_slots_conf(spark, partitions, hot)
+    return SaltDecision(hot, False, {**record, "spark_conf": settings}, conf=settings)
