@@ -11,8 +11,9 @@ a sample; for the join, Spark's AQE skew-join split with the thresholds the fram
 its session), ``declared`` (the framework with the hot key declared, no detection),
 ``aqe_on`` (Spark's defaults) and ``aqe_off``; interleaved, after one warm-up each. For each
 workload and mode it prints the median over the repeats of: the wall time (hot-key detection
-included), the max/median task duration and shuffle bytes read of the critical keyed stage (of
-the stages reading a shuffle, the one with the longest task), and the makespan projected for
+included), the max/median task duration, shuffle bytes read and CPU time of the critical
+keyed stage (of the stages reading a shuffle, the one with the longest task; a task that
+waits for a busy core lasts longer without using more CPU), and the makespan projected for
 64 task slots from its measured task durations (longest-first scheduling; also summed over
 every stage of the workload, detection included). Files are split
 and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``); the tasks run
@@ -53,7 +54,7 @@ def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str
 
 def _median_report(reports: list[dict]) -> dict:
     """Each figure's median over the repeats (one slow task in one repeat is noise here)."""
-    keys = ("tasks", "task_max_over_median", "makespan_64_slots_ms",
+    keys = ("tasks", "task_max_over_median", "task_cpu_max_over_median", "makespan_64_slots_ms",
             "all_stages_makespan_64_slots_ms")
     out = {}
     for key in keys:
@@ -171,7 +172,8 @@ def main() -> None:
                     strategy = f" ({hot.strategy}, {hot.salt_count} salts)" if hot else " (none)"
             print(f"{workload:<6} {mode:<8}{strategy} wall={median(walls[mode]):6.1f}s "
                   f"tasks={s.get('tasks')} max/median={s.get('task_max_over_median')} "
-                  f"(bytes {s.get('bytes_max_over_median')}) "
+                  f"(bytes {s.get('bytes_max_over_median')}, "
+                  f"CPU time {s.get('task_cpu_max_over_median')}) "
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s)",
                   flush=True)
@@ -186,6 +188,7 @@ def main() -> None:
                 results[(workload, "declared")][0] / default[0], 3),
             "salted_task_max_over_median": salted[1].get("task_max_over_median"),
             "salted_shuffle_bytes_max_over_median": salted[1].get("bytes_max_over_median"),
+            "salted_task_cpu_max_over_median": salted[1].get("task_cpu_max_over_median"),
             "default_task_max_over_median": default[1].get("task_max_over_median"),
             "makespan64_default_over_salted": round(
                 default[1].get("makespan_64_slots_ms", 0)

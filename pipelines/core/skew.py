@@ -37,14 +37,18 @@ def _ratio(values: Sequence[float]) -> float | None:
     return round(max(values) / median, 2) if median > 0 else None
 
 
-def task_stats(tasks: list[tuple[float, int]]) -> dict[str, Any]:
-    durations = [d for d, _ in tasks]
-    sizes = [float(b) for _, b in tasks]
+def task_stats(tasks: list[tuple[float, int, float]]) -> dict[str, Any]:
+    """``tasks``: (duration ms, shuffle bytes read, CPU ms) per task."""
+    durations = [t[0] for t in tasks]
+    sizes = [float(t[1]) for t in tasks]
     return {
         "tasks": len(tasks),
         "task_ms_max": max(durations, default=0),
         "task_ms_median": statistics.median(durations) if durations else 0,
         "task_max_over_median": _ratio(durations),
+        # the same for the time on a CPU: a task waiting for a busy core lasts longer
+        # without doing more work
+        "task_cpu_max_over_median": _ratio([t[2] for t in tasks]),
         "shuffle_bytes_max": int(max(sizes, default=0)),
         "shuffle_bytes_median": int(statistics.median(sizes)) if sizes else 0,
         "partition_max_over_median": _ratio(sizes),
@@ -69,15 +73,16 @@ class SkewProbe:
             sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
             sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
 
-    def tasks_by_stage(self, name: str) -> dict[int, list[tuple[float, int]]]:
-        """Per Spark stage of ``name``'s jobs: (duration ms, shuffle bytes read) per task."""
+    def tasks_by_stage(self, name: str) -> dict[int, list[tuple[float, int, float]]]:
+        """Per Spark stage of ``name``'s jobs: (duration ms, shuffle bytes read, CPU ms) per
+        task."""
         group = self.groups.get(name)
         if group is None:
             return {}
         sc = self.spark.sparkContext
         tracker = sc.statusTracker()
         store: Any = sc._jsc.sc().statusStore()  # type: ignore[union-attr]
-        out: dict[int, list[tuple[float, int]]] = {}
+        out: dict[int, list[tuple[float, int, float]]] = {}
         for job_id in tracker.getJobIdsForGroup(group):
             info = tracker.getJobInfo(job_id)
             for stage_id in (info.stageIds if info else []):
@@ -90,12 +95,13 @@ class SkewProbe:
                     task = tasks.apply(i)
                     if task.status() != "SUCCESS" or task.duration().isEmpty():
                         continue
-                    read = 0
+                    read, cpu = 0, 0.0
                     metrics = task.taskMetrics()
                     if not metrics.isEmpty():
                         shuffle = metrics.get().shuffleReadMetrics()
                         read = shuffle.localBytesRead() + shuffle.remoteBytesRead()
-                    rows.append((float(task.duration().get()), int(read)))
+                        cpu = metrics.get().executorCpuTime() / 1e6
+                    rows.append((float(task.duration().get()), int(read), cpu))
                 if rows:
                     out[stage_id] = rows
         return out
@@ -115,10 +121,10 @@ class SkewProbe:
             return None
         if not stages:
             return None
-        keyed = {k: v for k, v in stages.items() if any(b for _, b in v)} or stages
+        keyed = {k: v for k, v in stages.items() if any(t[1] for t in v)} or stages
         parallel = {k: v for k, v in keyed.items() if len(v) > 1} or keyed
-        critical = max(parallel, key=lambda k: max(d for d, _ in parallel[k]))
-        makespan = sum(projected_makespan([d for d, _ in tasks], 64)
+        critical = max(parallel, key=lambda k: max(t[0] for t in parallel[k]))
+        makespan = sum(projected_makespan([t[0] for t in tasks], 64)
                        for tasks in stages.values())
         return {"spark_stage": critical, "spark_stages": len(stages),
                 **task_stats(parallel[critical]),
