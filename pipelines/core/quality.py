@@ -245,12 +245,13 @@ def _within(value: Any, args: dict[str, Any]) -> bool:
 def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, ...]]:
     """Rows whose (non-null) value occurs more than once, as GE counts them.
 
-    First one query over a 64-bit hash of each value: equal values have equal hashes, so
-    when no hash repeats, no value does. That shuffles 8 bytes per row, whatever the key's
-    width. Only when a hash repeats (a duplicate, or a rare collision) does the exact count
-    run: each row learns its value's count from a window partitioned by the value, and the
-    verdict is observed while the rows stream into a no-op sink. Samples are the smallest
-    and largest duplicated value.
+    Each row learns its value's count from a window partitioned by the value (a shuffle and a
+    sort, cheaper here than a two-level hash aggregation of every distinct value), and the
+    verdict is observed while the rows stream into a no-op sink. This runs first over a
+    64-bit hash of each value: equal values have equal hashes, so when no hash repeats, no
+    value does, and the shuffle carries 8 bytes per row whatever the key's width. Only when a
+    hash repeats (a duplicate, or a rare collision) is it run over the values themselves, for
+    the exact count. Samples are the smallest and largest duplicated value.
     """
     cols = list(check.referenced_columns)
     df = staged.where(F.col(FLAGS) == 0) if FLAGS in staged.columns else staged
@@ -258,24 +259,32 @@ def _duplicates(staged: DataFrame, check: Expectation) -> tuple[int, tuple[Any, 
         df = df.where(F.col(cols[0]).isNotNull())
     else:  # as GE: skip rows whose values are all missing
         df = df.where(F.greatest(*[F.col(c).isNotNull().cast("int") for c in cols]) == 1)
-    hashes = df.select(F.xxhash64(*[F.col(c) for c in cols]).alias("__h"))
-    if hashes.groupBy("__h").count().where(F.col("count") > 1).isEmpty():
+    hashed = df.select(F.xxhash64(*[F.col(c) for c in cols]).alias("__h"))
+    if not _repeats(hashed, ["__h"], check.name)["n"]:
         return 0, ()
     key = F.col(cols[0]) if len(cols) == 1 else F.struct(*cols)
-    counted = df.select(*cols).withColumn(
-        "__n", F.count(F.lit(1)).over(Window.partitionBy(*[F.col(c) for c in cols])))
-    duplicated = F.col("__n") > 1
-    observation = Observation(f"unique:{check.name}")
-    (counted.observe(observation, F.count(F.when(duplicated, 1)).alias("n"),
-                     F.min(F.when(duplicated, key)).alias("lo"),
-                     F.max(F.when(duplicated, key)).alias("hi"))
-     .write.format("noop").mode("overwrite").save())
-    metrics = observation.get
+    metrics = _repeats(df.select(*cols), cols, check.name, key)
     failing = int(metrics.get("n") or 0)
     samples = tuple(dict.fromkeys(
         _plain(v.asDict() if hasattr(v, "asDict") else v)
         for v in (metrics.get("lo"), metrics.get("hi")) if v is not None))
     return failing, samples
+
+
+def _repeats(df: DataFrame, cols: Sequence[str], name: str,
+             key: Column | None = None) -> dict[str, Any]:
+    """Rows of ``df`` whose ``cols`` occur more than once (``n``), observed in one query; with
+    ``key``, also its smallest and largest repeated value (``lo``, ``hi``)."""
+    counted = df.withColumn(
+        "__n", F.count(F.lit(1)).over(Window.partitionBy(*[F.col(c) for c in cols])))
+    repeated = F.col("__n") > 1
+    metrics = [F.count(F.when(repeated, 1)).alias("n")]
+    if key is not None:
+        metrics += [F.min(F.when(repeated, key)).alias("lo"),
+                    F.max(F.when(repeated, key)).alias("hi")]
+    observation = Observation(f"unique:{name}")
+    counted.observe(observation, *metrics).write.format("noop").mode("overwrite").save()
+    return observation.get
 
 
 def _ge_kwargs(check: Expectation) -> dict[str, Any]:
