@@ -7,6 +7,7 @@ import os
 
 import pytest
 from chispa import assert_df_equality
+from pyspark import StorageLevel
 
 from pipelines.core import expectations as e
 from pipelines.core.quality import QualityGate
@@ -214,3 +215,24 @@ def describe_audits():
         history = spark.read.format("delta").load(f"{warehouse}/_pipelines/quality_results")
         failed = history.where("expectation = 'unique:id' AND success = 'false'")
         assert failed.select("failing_rows").collect() == [(2,)]
+
+
+def describe_cached_stages():
+    """A checked stage that feeds only other stages is cached for the run, in the level
+    DataFrame.cache() uses (Spark's columnar batches as they are), and freed at the end."""
+
+    def it_caches_the_checked_stage_as_dataframe_cache_does_and_frees_it(
+            spark, warehouse, capsys, monkeypatch):
+        freed = []
+        frame_type = type(spark.range(1))  # the session's DataFrame class (classic or Connect)
+        unpersist = frame_type.unpersist
+
+        def recording_unpersist(self, blocking=False):
+            freed.append(self.storageLevel)
+            return unpersist(self, blocking)
+
+        monkeypatch.setattr(frame_type, "unpersist", recording_unpersist)
+        _land(warehouse, GOOD)
+        assert cli(capsys, "run", "audited", "--date", DATE, "--force",
+                   warehouse=warehouse)[0] == 0
+        assert freed == [StorageLevel.MEMORY_AND_DISK_DESER]

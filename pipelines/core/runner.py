@@ -60,6 +60,11 @@ __all__ = ["Runner", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
+# What DataFrame.cache() uses: Spark's columnar cache batches kept as they are. PySpark's
+# MEMORY_AND_DISK is the serialized level, which serializes every batch again when the cache
+# fills and deserializes it on each read
+CACHE_LEVEL = StorageLevel.MEMORY_AND_DISK_DESER
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -301,7 +306,7 @@ class Runner:
         else:
             prepared = gate.prepare(df)
             if not durable:
-                prepared = prepared.persist(StorageLevel.MEMORY_AND_DISK)
+                prepared = prepared.persist(CACHE_LEVEL)
                 self.cached.append(prepared)
 
             # settings salting asked for, of this stage and those fused into its query
@@ -353,7 +358,7 @@ class Runner:
         ``salting.broadcast_max_bytes``.
         """
         if not frames[name].is_cached:
-            frames[name] = frames[name].persist(StorageLevel.MEMORY_AND_DISK)
+            frames[name] = frames[name].persist(CACHE_LEVEL)
             self.cached.append(frames[name])
         return frames[name]
 
