@@ -15,7 +15,9 @@ included), the max/median task duration, shuffle bytes read and CPU time of the 
 keyed stage (of the stages reading a shuffle, the one with the longest task; a task that
 waits for a busy core lasts longer without using more CPU), and the makespan projected for
 64 task slots from its measured task durations (longest-first scheduling; also summed over
-every stage of the workload, detection included). Files are split
+every stage of the workload, detection included), and the time the JVM's JIT compilers spent
+compiling during the run (on 2 cores a compiler thread takes turns with the task threads, so
+tasks running meanwhile last longer). Files are split
 and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``); the tasks run
 on this machine's 2 cores.
 Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot
@@ -55,7 +57,7 @@ def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str
 def _median_report(reports: list[dict]) -> dict:
     """Each figure's median over the repeats (one slow task in one repeat is noise here)."""
     keys = ("tasks", "task_max_over_median", "task_cpu_max_over_median", "makespan_64_slots_ms",
-            "all_stages_makespan_64_slots_ms")
+            "all_stages_makespan_64_slots_ms", "jit_ms")
     out = {}
     for key in keys:
         values = [r[key] for r in reports if r.get(key) is not None]
@@ -98,6 +100,8 @@ def main() -> None:
     facts, dim = spark.read.parquet(facts_path), spark.read.parquet(dim_path)
     aggs = [agg.top_k("v", 5, "top5"), agg.count_distinct("v", "distinct_v")]
     probe = SkewProbe(spark)
+    # time the JVM's JIT compilers spent compiling: on 2 cores they take turns with the tasks
+    jit = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
     last_hot: dict = {}
 
     def parts() -> int:
@@ -157,9 +161,11 @@ def main() -> None:
             for mode in modes:
                 aqe(mode)
                 name = f"{workload}-{mode}-{repeat}"
+                compiled = jit.getTotalCompilationTime()
                 with probe.watch(name):
                     walls[mode].append(timed(make(mode)))
-                skews[mode].append(probe.report(name) or {})
+                skews[mode].append({**(probe.report(name) or {}),
+                                    "jit_ms": jit.getTotalCompilationTime() - compiled})
         for mode in modes:
             s = _median_report(skews[mode])
             results[(workload, mode)] = (median(walls[mode]), s)
@@ -175,7 +181,8 @@ def main() -> None:
                   f"(bytes {s.get('bytes_max_over_median')}, "
                   f"CPU time {s.get('task_cpu_max_over_median')}) "
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
-                  f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s)",
+                  f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s) "
+                  f"JIT compiling {(s.get('jit_ms') or 0) / 1000:.1f}s",
                   flush=True)
     spark.conf.set("spark.sql.adaptive.enabled", "true")
     summary = {}
@@ -189,6 +196,7 @@ def main() -> None:
             "salted_task_max_over_median": salted[1].get("task_max_over_median"),
             "salted_shuffle_bytes_max_over_median": salted[1].get("bytes_max_over_median"),
             "salted_task_cpu_max_over_median": salted[1].get("task_cpu_max_over_median"),
+            "salted_jit_compile_s": round((salted[1].get("jit_ms") or 0) / 1000, 2),
             "default_task_max_over_median": default[1].get("task_max_over_median"),
             "makespan64_default_over_salted": round(
                 default[1].get("makespan_64_slots_ms", 0)
