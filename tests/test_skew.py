@@ -2,13 +2,14 @@
 
 from pyspark.sql import functions as F
 
-from pipelines.core.skew import SkewProbe, projected_makespan, task_stats
+from pipelines.core.skew import SkewProbe, TaskSample, projected_makespan, task_stats
 
 
 def describe_task_stats():
     def it_gives_each_spread_as_max_over_median():
-        # (duration ms, shuffle bytes read, CPU ms): the third task waited for a core
-        stats = task_stats([(100.0, 1000, 90.0), (100.0, 1000, 90.0), (300.0, 1100, 99.0)])
+        # the third task waited for a core: three times as long, about the same CPU time
+        stats = task_stats([TaskSample(100.0, 1000, 90.0), TaskSample(100.0, 1000, 90.0),
+                            TaskSample(300.0, 1100, 99.0)])
         assert stats["task_max_over_median"] == 3.0
         assert stats["partition_max_over_median"] == 1.1
         assert stats["task_cpu_max_over_median"] == 1.1

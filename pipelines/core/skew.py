@@ -12,13 +12,21 @@ import statistics
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyspark.sql import SparkSession
 
-__all__ = ["SkewProbe", "projected_makespan", "task_stats"]
+__all__ = ["SkewProbe", "TaskSample", "projected_makespan", "task_stats"]
 
 log = logging.getLogger(__name__)
+
+
+class TaskSample(NamedTuple):
+    """One finished task: how long it lasted, the shuffle bytes it read, its time on a CPU."""
+
+    ms: float
+    shuffle_bytes: int
+    cpu_ms: float
 
 
 def projected_makespan(durations: Sequence[float], slots: int) -> float:
@@ -37,10 +45,9 @@ def _ratio(values: Sequence[float]) -> float | None:
     return round(max(values) / median, 2) if median > 0 else None
 
 
-def task_stats(tasks: list[tuple[float, int, float]]) -> dict[str, Any]:
-    """``tasks``: (duration ms, shuffle bytes read, CPU ms) per task."""
-    durations = [t[0] for t in tasks]
-    sizes = [float(t[1]) for t in tasks]
+def task_stats(tasks: Sequence[TaskSample]) -> dict[str, Any]:
+    durations = [t.ms for t in tasks]
+    sizes = [float(t.shuffle_bytes) for t in tasks]
     return {
         "tasks": len(tasks),
         "task_ms_max": max(durations, default=0),
@@ -48,7 +55,7 @@ def task_stats(tasks: list[tuple[float, int, float]]) -> dict[str, Any]:
         "task_max_over_median": _ratio(durations),
         # the same for the time on a CPU: a task waiting for a busy core lasts longer
         # without doing more work
-        "task_cpu_max_over_median": _ratio([t[2] for t in tasks]),
+        "task_cpu_max_over_median": _ratio([t.cpu_ms for t in tasks]),
         "shuffle_bytes_max": int(max(sizes, default=0)),
         "shuffle_bytes_median": int(statistics.median(sizes)) if sizes else 0,
         "partition_max_over_median": _ratio(sizes),
@@ -73,16 +80,15 @@ class SkewProbe:
             sc.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
             sc.setLocalProperty("spark.job.description", None)  # type: ignore[arg-type]
 
-    def tasks_by_stage(self, name: str) -> dict[int, list[tuple[float, int, float]]]:
-        """Per Spark stage of ``name``'s jobs: (duration ms, shuffle bytes read, CPU ms) per
-        task."""
+    def tasks_by_stage(self, name: str) -> dict[int, list[TaskSample]]:
+        """Per Spark stage of ``name``'s jobs, its finished tasks."""
         group = self.groups.get(name)
         if group is None:
             return {}
         sc = self.spark.sparkContext
         tracker = sc.statusTracker()
         store: Any = sc._jsc.sc().statusStore()  # type: ignore[union-attr]
-        out: dict[int, list[tuple[float, int, float]]] = {}
+        out: dict[int, list[TaskSample]] = {}
         for job_id in tracker.getJobIdsForGroup(group):
             info = tracker.getJobInfo(job_id)
             for stage_id in (info.stageIds if info else []):
@@ -101,7 +107,7 @@ class SkewProbe:
                         shuffle = metrics.get().shuffleReadMetrics()
                         read = shuffle.localBytesRead() + shuffle.remoteBytesRead()
                         cpu = metrics.get().executorCpuTime() / 1e6
-                    rows.append((float(task.duration().get()), int(read), cpu))
+                    rows.append(TaskSample(float(task.duration().get()), int(read), cpu))
                 if rows:
                     out[stage_id] = rows
         return out
@@ -121,10 +127,10 @@ class SkewProbe:
             return None
         if not stages:
             return None
-        keyed = {k: v for k, v in stages.items() if any(t[1] for t in v)} or stages
+        keyed = {k: v for k, v in stages.items() if any(t.shuffle_bytes for t in v)} or stages
         parallel = {k: v for k, v in keyed.items() if len(v) > 1} or keyed
-        critical = max(parallel, key=lambda k: max(t[0] for t in parallel[k]))
-        makespan = sum(projected_makespan([t[0] for t in tasks], 64)
+        critical = max(parallel, key=lambda k: max(t.ms for t in parallel[k]))
+        makespan = sum(projected_makespan([t.ms for t in tasks], 64)
                        for tasks in stages.values())
         return {"spark_stage": critical, "spark_stages": len(stages),
                 **task_stats(parallel[critical]),
