@@ -1,4 +1,5 @@
-"""Independent work run at once: results in order, every task finishes, first failure raised."""
+"""Independent work run at once: results in order, every task finishes, first failure raised;
+work started in the background hands over its result or its failure when asked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from pipelines.core.concurrency import run_concurrently
+from pipelines.core.concurrency import in_background, run_concurrently
 
 
 def describe_run_concurrently():
@@ -37,3 +38,14 @@ def describe_run_concurrently():
     def it_runs_in_the_calling_thread_with_one_worker():
         here = threading.current_thread()
         assert run_concurrently([lambda: threading.current_thread() is here], 1) == [True]
+
+
+def describe_in_background():
+    def it_runs_on_another_thread_and_hands_over_the_result():
+        here = threading.current_thread()
+        assert in_background(lambda: threading.current_thread() is not here).result() is True
+
+    def it_raises_the_failure_when_the_result_is_asked_for():
+        future = in_background(lambda: 1 // 0)
+        with pytest.raises(ZeroDivisionError):
+            future.result()

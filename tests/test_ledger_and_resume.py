@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
 import pipelines.core.runner as runner_module
 from pipelines.core.errors import PublishError
 from pipelines.core.failures import is_transient, with_retries
+from pipelines.core.ledger import Ledger
 from pipelines.core.lock import PipelineLock
 from pipelines.core.settings import RetrySettings
 from tests.helpers import DATE, cli, table
@@ -55,6 +57,30 @@ def describe_the_ledger():
         assert record["inputs"]["events"]["fingerprint"]
         code, shown, _ = cli(capsys, "show", run["run_id"], warehouse=warehouse)
         assert code == 0 and shown["stages"][1]["rows_out"] == 2
+
+
+    def it_writes_nothing_durable_before_the_start_is_recorded(spark, warehouse, capsys,
+                                                               monkeypatch):
+        # the `started` commit runs while the first stages compute; here it fails late
+        real = Ledger.append
+
+        def start_fails(self, **row):
+            if row.get("event") == "started":
+                time.sleep(0.5)
+                raise OSError("ledger storage went away")
+            return real(self, **row)
+
+        monkeypatch.setattr(Ledger, "append", start_fails)
+        _land(warehouse, DATE, [("a", 1), ("b", 2)])
+        code, failed, _ = _run(capsys, warehouse)
+        assert code == 1 and "ledger storage went away" in failed["message"]
+        assert not os.path.exists(f"{warehouse}/_pipelines/staging/events_append/{DATE}")
+        assert not os.path.exists(f"{warehouse}/tables/user_totals")
+        monkeypatch.setattr(Ledger, "append", real)
+        code, out, _ = _run(capsys, warehouse)
+        assert code == 0 and out["status"] == "succeeded"
+        assert sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "user", "total").collect()) == [("a", 1), ("b", 2)]
 
 
 def describe_resume():

@@ -91,6 +91,25 @@ def describe_salted_reduce():
                            df.join(right, ["k"], "inner"), ignore_row_order=True,
                            ignore_nullable=True)
 
+    def it_places_pieces_of_several_hot_keys_of_any_types_without_a_spark_job(spark):
+        import datetime as dt
+
+        df = spark.createDataFrame([("x", 1, dt.date(2026, 11, 26))], "k string, n bigint, d date")
+        hot = declared_hot_keys(["k", "n", "d"], [("x", 1, dt.date(2026, 11, 26)),
+                                                  ("y", 2, dt.date(2026, 11, 27))], 8)
+        tracker = spark.sparkContext.statusTracker()
+        spark.sparkContext.setJobGroup("place-salts", "placing salts")
+        try:
+            placed = place_salts(df, hot, partitions=32)
+        finally:
+            spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        assert list(tracker.getJobIdsForGroup("place-salts")) == []
+        pieces = spark.createDataFrame(
+            [(*key.value, salt) for key in placed.keys for salt in key.values],
+            "k string, n bigint, d date, salt int")
+        partition = F.pmod(F.hash("k", "n", "d", "salt"), F.lit(32))
+        assert pieces.select(partition).distinct().count() == 16  # all 16 pieces apart
+
     def it_keeps_the_types_of_the_plain_reduce(spark):
         from decimal import Decimal
 

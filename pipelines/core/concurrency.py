@@ -2,20 +2,21 @@
 
 A Delta commit is mostly driver work (log listing, JSON and checkpoint writes, conflict
 checks) during which the executors idle; publishing independent tables from a few threads
-overlaps one table's commit with another's write tasks. Each thread inherits the caller's
-Spark local properties (job group, scheduler pool).
+overlaps one table's commit with another's write tasks, and a commit started in the background
+overlaps the queries that follow it. Each thread inherits the caller's Spark local properties
+(job group, scheduler pool).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from pyspark import inheritable_thread_target
 from pyspark.sql import SparkSession
 
-__all__ = ["run_concurrently"]
+__all__ = ["in_background", "run_concurrently"]
 
 T = TypeVar("T")
 
@@ -36,3 +37,15 @@ def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
         if error is not None:
             raise error
     return [future.result() for future in futures]
+
+
+def in_background(task: Callable[[], T]) -> Future[T]:
+    """Start ``task`` on a thread of its own now; ``result()`` waits for it and raises its
+    failure."""
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        task = inheritable_thread_target(session)(task)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipelines-background")
+    future = pool.submit(task)
+    pool.shutdown(wait=False)  # the thread ends with the task
+    return future

@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 import uuid
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -25,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.core import faults
-from pipelines.core.concurrency import run_concurrently
+from pipelines.core.concurrency import in_background, run_concurrently
 from pipelines.core.delta_io import PublishResult, TxnId, publish
 from pipelines.core.errors import (
     ExitCode,
@@ -90,6 +91,7 @@ class Runner:
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
         self.resuming = False  # an earlier attempt of this generation recorded its start
+        self.start_recorded: Future[None] | None = None  # the ledger's `started` commit
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -125,6 +127,8 @@ class Runner:
         result.quality = [r.to_dict() for q in self.quality for r in q.results]
         if not result.generation:
             return  # failed before the run was recorded as started
+        if self.start_recorded is not None:
+            self.start_recorded.exception()  # `finished` after `started`; a failure is known
         try:
             from pipelines.core.report import write_report
 
@@ -150,9 +154,8 @@ class Runner:
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
-        # two tables, two independent commits
-        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished],
-                         self.settings.publish_threads)
+        # two tables, two independent commits: at once, whatever publish_threads says
+        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
         if result.status == "succeeded":
             self._drop_staging(result.generation)
 
@@ -206,14 +209,15 @@ class Runner:
                         f"{resume_from.run_id if resume_from else ''}; rerun with --force for a "
                         "fresh run", pipeline=plan.name, source=source.name)
         result.inputs = inputs
-        self.ledger.append(
-            run_id=self.run_id, pipeline=plan.name, date=plan.date, generation=generation,
-            attempt=attempt, event="started", status="running", code_hash=code,
-            config_hash=config, params=plan.params, inputs=inputs,
-        )
-        faults.point("after_start")
+        # committed while the first stages compute; awaited before anything durable is written
+        self.start_recorded = in_background(partial(
+            self._record_start, run_id=self.run_id, pipeline=plan.name, date=plan.date,
+            generation=generation, attempt=attempt, event="started", status="running",
+            code_hash=code, config_hash=config, params=plan.params, inputs=inputs,
+        ))
         for name in plan.order:
             frames[name] = self._stage(name, frames, generation)
+        self._await_start()
         faults.point("before_publish")
         publishes = [partial(self._publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
@@ -223,6 +227,20 @@ class Runner:
             result.outputs.append(out.to_dict())
         faults.point("after_publish")
         result.status, result.exit_code = "succeeded", ExitCode.OK
+
+    def _record_start(self, **event: Any) -> None:
+        self.ledger.append(**event)
+        faults.point("after_start")
+
+    def _await_start(self) -> None:
+        """Wait until the ledger holds this attempt's ``started`` event (raising its failure).
+
+        Staged stages and published tables are written only after it: a rerun then finds the
+        attempt that wrote them. Until then nothing this attempt wrote outlives it (the staging
+        folders of its generation are overwritten unless the ledger recorded its start).
+        """
+        if self.start_recorded is not None:
+            self.start_recorded.result()
 
     def _generation(self, previous: list[RunRecord]) -> tuple[int, RunRecord | None]:
         """(generation to run, the failed attempt being resumed or None); 0 means skip."""
@@ -305,7 +323,9 @@ class Runner:
             staged = self.spark.read.parquet(path)  # Spark keeps the exact types in the files
         else:
             prepared = gate.prepare(df)
-            if not durable:
+            if durable:
+                self._await_start()
+            else:
                 prepared = prepared.persist(CACHE_LEVEL)
                 self.cached.append(prepared)
 

@@ -233,26 +233,25 @@ def place_salts(df: DataFrame, hot: HotKeys, partitions: int) -> HotKeys:
     A shuffle on (key, salt) sends a piece to ``pmod(hash(key, salt), partitions)``; with the
     salts 0..n-1 several pieces collide in one partition by chance, and that task carries two
     or three times a piece. Candidates are hashed with Spark's own ``hash`` (the function its
-    hash partitioning uses) in one small job over literals; pieces of all hot keys are then
-    spread over unused partitions first.
+    hash partitioning uses); pieces of all hot keys are then spread over unused partitions
+    first. The candidate salts are an inline table and the hash a projection of it, with the
+    key as literals, which Spark's optimizer evaluates on the driver
+    (``ConvertToLocalRelation``): no Spark job runs.
     """
     if not hot or partitions < 2:
         return hot
     spark = df.sparkSession
-    types = {c: df.schema[c].dataType for c in hot.columns}
     span = 4 * max(partitions, max(k.salts for k in hot.keys))
-    frames = []
+    salts = spark.sql("SELECT * FROM VALUES " + ", ".join(f"({c})" for c in range(span))
+                      + " AS candidates(c)")  # integers only in the SQL text
+    types = {c: df.schema[c].dataType for c in hot.columns}
+    first_salt: dict[int, dict[int, int]] = {}
     for i, key in enumerate(hot.keys):
         cols = [F.lit(v).cast(types[c]) for c, v in zip(hot.columns, key.value, strict=True)]
-        frames.append(spark.range(span).select(
-            F.lit(i).alias("k"), F.col("id").cast("int").alias("c"),
-            F.pmod(F.hash(*cols, F.col("id").cast("int")), F.lit(partitions)).alias("p")))
-    candidates = frames[0]
-    for frame in frames[1:]:
-        candidates = candidates.unionByName(frame)
-    first_salt: dict[int, dict[int, int]] = {}
-    for row in candidates.groupBy("k", "p").agg(F.min("c").alias("c")).collect():
-        first_salt.setdefault(row["k"], {})[row["p"]] = row["c"]
+        firsts = first_salt.setdefault(i, {})
+        for row in salts.select("c", F.pmod(F.hash(*cols, F.col("c")),
+                                            F.lit(partitions)).alias("p")).collect():
+            firsts[row["p"]] = min(row["c"], firsts.get(row["p"], row["c"]))
     used: set[int] = set()
     placed = []
     for i, key in enumerate(hot.keys):
