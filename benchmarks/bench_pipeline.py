@@ -5,7 +5,11 @@ process: (a) ``daily_revenue`` through the framework (import, planning, checks, 
 and reports included), and (b) the same logic written by hand. Prints each wall time and the
 ratio of medians framework / hand-written (target: at most 1.05). Spark's own start-up is not
 counted. Also prints the Spark jobs each side launched per run (a figure the machine's noise
-does not move). Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K]
+does not move), the classes Spark generated and compiled for it (whole-stage code and
+expressions, ``CodegenMetrics``) and the time the JVM's JIT compilers spent compiling during it.
+Spark keeps generated classes in a cache of ``spark.sql.codegen.cache.maxEntries`` (100 by
+default) shared by every query of the JVM; ``--codegen-cache N`` starts the session with N.
+Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K] [--codegen-cache N]
 """
 
 from __future__ import annotations
@@ -92,6 +96,22 @@ def spark_jobs(spark) -> int:
     return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
 
 
+def compiled(spark) -> tuple[int, float]:
+    """(classes Spark generated and compiled so far, seconds the JIT compilers spent so far)."""
+    jvm = spark.sparkContext._jvm
+    classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
+    return int(classes.getCount()), jit.getTotalCompilationTime() / 1000.0
+
+
+def measured(spark, fn) -> tuple[float, int, int, float]:
+    """(wall seconds, Spark jobs, classes compiled, JIT seconds) of one call of ``fn``."""
+    jobs, (classes, jit) = spark_jobs(spark), compiled(spark)
+    wall = timed(fn)
+    classes_after, jit_after = compiled(spark)
+    return wall, spark_jobs(spark) - jobs, classes_after - classes, jit_after - jit
+
+
 def import_cost(modules: list[str]) -> float:
     """Seconds a fresh interpreter spends importing ``modules`` (every framework, pipeline and
     Great Expectations module the framework runs had loaded), beyond pyspark and delta."""
@@ -118,8 +138,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--codegen-cache", type=int, default=0,
+                        help="spark.sql.codegen.cache.maxEntries (0: Spark's default, 100)")
     args = parser.parse_args()
-    spark = plain_spark(spark__ui__retainedJobs="100000")  # every job counted
+    conf = {"spark__ui__retainedJobs": "100000"}  # every job counted
+    if args.codegen_cache:
+        conf["spark__sql__codegen__cache__maxEntries"] = str(args.codegen_cache)
+    spark = plain_spark(**conf)
     root = tempfile.mkdtemp(prefix="bench-pipeline-")
     wh_fw, wh_hand = f"{root}/framework", f"{root}/hand"
     t0 = time.perf_counter()
@@ -132,28 +157,34 @@ def main() -> None:
     # warm both paths once (JIT, Delta classes); not counted
     hand_written(spark, wh_hand)
     framework(wh_fw, True)
-    fw_times, hand_times = [], []
-    fw_jobs, hand_jobs = [], []
+    hand: list[tuple[float, int, int, float]] = []
+    fw: list[tuple[float, int, int, float]] = []
     for i in range(args.repeats):
-        jobs = spark_jobs(spark)
-        hand_times.append(timed(lambda: hand_written(spark, wh_hand)))
-        hand_jobs.append(spark_jobs(spark) - jobs)
-        jobs = spark_jobs(spark)
-        fw_times.append(timed(lambda: framework(wh_fw, False)))
-        fw_jobs.append(spark_jobs(spark) - jobs)
-        print(f"repeat {i + 1}: framework {fw_times[-1]:.1f}s ({fw_jobs[-1]} Spark jobs), "
-              f"hand-written {hand_times[-1]:.1f}s ({hand_jobs[-1]} Spark jobs)", flush=True)
+        hand.append(measured(spark, lambda: hand_written(spark, wh_hand)))
+        fw.append(measured(spark, lambda: framework(wh_fw, False)))
+        print(f"repeat {i + 1}: " + ", ".join(
+            f"{side} {m[0]:.1f}s ({m[1]} Spark jobs, {m[2]} classes compiled, "
+            f"JIT compiling {m[3]:.1f}s)" for side, m in (("framework", fw[-1]),
+                                                           ("hand-written", hand[-1]))),
+              flush=True)
+    fw_times, hand_times = [m[0] for m in fw], [m[0] for m in hand]
     modules = loaded_framework_modules()
     ge = any(m.startswith("great_expectations") for m in modules)
     print(f"a framework run imported {len(modules)} modules of ours"
           f"{' and Great Expectations' if ge else ' (not Great Expectations)'}", flush=True)
     imports = import_cost([m for m in modules if m.count(".") <= 2])
-    fw = median(fw_times) + imports
-    ratio = fw / median(hand_times)
-    print(f"rows={args.rows} framework_median_s={median(fw_times):.1f} "
+    ratio = (median(fw_times) + imports) / median(hand_times)
+
+    def med(side: list[tuple[float, int, int, float]], i: int) -> float:
+        return median([m[i] for m in side])
+
+    print(f"rows={args.rows} codegen_cache={args.codegen_cache or 'default'} "
+          f"framework_median_s={median(fw_times):.1f} "
           f"+ framework_import_s={imports:.1f} hand_median_s={median(hand_times):.1f} "
-          f"ratio_framework_over_hand={ratio:.3f} spark_jobs_framework={median(fw_jobs):g} "
-          f"spark_jobs_hand={median(hand_jobs):g}")
+          f"ratio_framework_over_hand={ratio:.3f} spark_jobs_framework={med(fw, 1):g} "
+          f"spark_jobs_hand={med(hand, 1):g} classes_compiled_framework={med(fw, 2):g} "
+          f"classes_compiled_hand={med(hand, 2):g} jit_s_framework={med(fw, 3):.1f} "
+          f"jit_s_hand={med(hand, 3):.1f}")
     shutil.rmtree(root, ignore_errors=True)
     sys.stdout.flush()
 

@@ -22,7 +22,10 @@ and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``);
 on this machine's 2 cores.
 Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot
 makespan >= 5x shorter.
-Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--conf KEY=VALUE ...]
+``--codegen-cache N`` starts the session with ``spark.sql.codegen.cache.maxEntries=N`` (Spark
+keeps 100 generated classes by default; the framework's own sessions keep 1000).
+Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--codegen-cache N]
+[--conf KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str
 def _median_report(reports: list[dict]) -> dict:
     """Each figure's median over the repeats (one slow task in one repeat is noise here)."""
     keys = ("tasks", "task_max_over_median", "task_cpu_max_over_median", "makespan_64_slots_ms",
-            "all_stages_makespan_64_slots_ms", "jit_ms")
+            "all_stages_makespan_64_slots_ms", "jit_ms", "classes")
     out = {}
     for key in keys:
         values = [r[key] for r in reports if r.get(key) is not None]
@@ -73,12 +76,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6_000_000)
     parser.add_argument("--hot-share", type=float, default=0.57)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--codegen-cache", type=int, default=0,
+                        help="spark.sql.codegen.cache.maxEntries (0: Spark's default, 100)")
     parser.add_argument("--conf", action="append", default=[],
                         help="a framework setting KEY=VALUE (as pipelines run --conf)")
     args = parser.parse_args()
     # Spark's default partition count, and partitions sized as Spark sizes them for 64 task
     # slots (file splits, AQE's coalescing), so that task durations project to 64 slots
-    spark = plain_spark(shuffle_partitions=200, spark__default__parallelism="64")
+    cache = {"spark__sql__codegen__cache__maxEntries": str(args.codegen_cache)}
+    spark = plain_spark(shuffle_partitions=200, spark__default__parallelism="64",
+                        **(cache if args.codegen_cache else {}))
     spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     from pipelines.core.salting import (
         decide_salting,
@@ -102,6 +109,9 @@ def main() -> None:
     probe = SkewProbe(spark)
     # time the JVM's JIT compilers spent compiling: on 2 cores they take turns with the tasks
     jit = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
+    # classes Spark generated and compiled (a class evicted from its cache is compiled again)
+    generated = spark.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics \
+        .METRIC_COMPILATION_TIME()
     last_hot: dict = {}
 
     def parts() -> int:
@@ -161,11 +171,12 @@ def main() -> None:
             for mode in modes:
                 aqe(mode)
                 name = f"{workload}-{mode}-{repeat}"
-                compiled = jit.getTotalCompilationTime()
+                compiled, classes = jit.getTotalCompilationTime(), generated.getCount()
                 with probe.watch(name):
                     walls[mode].append(timed(make(mode)))
                 skews[mode].append({**(probe.report(name) or {}),
-                                    "jit_ms": jit.getTotalCompilationTime() - compiled})
+                                    "jit_ms": jit.getTotalCompilationTime() - compiled,
+                                    "classes": generated.getCount() - classes})
         for mode in modes:
             s = _median_report(skews[mode])
             results[(workload, mode)] = (median(walls[mode]), s)
@@ -182,7 +193,8 @@ def main() -> None:
                   f"CPU time {s.get('task_cpu_max_over_median')}) "
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s) "
-                  f"JIT compiling {(s.get('jit_ms') or 0) / 1000:.1f}s",
+                  f"JIT compiling {(s.get('jit_ms') or 0) / 1000:.1f}s, "
+                  f"classes compiled {s.get('classes')}",
                   flush=True)
     spark.conf.set("spark.sql.adaptive.enabled", "true")
     summary = {}
@@ -205,7 +217,8 @@ def main() -> None:
                 default[1].get("all_stages_makespan_64_slots_ms", 0)
                 / max(1.0, salted[1].get("all_stages_makespan_64_slots_ms", 1)), 2),
         }
-    print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share, **summary}))
+    print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share,
+                                   "codegen_cache": args.codegen_cache or "default", **summary}))
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -72,3 +72,9 @@ def describe_load_settings():
             load_settings("dev", conf_dir=conf_dir)
         assert err.value.key == "warehouse"
         assert "NOT_SET_ANYWHERE" in err.value.message
+
+
+def describe_the_session_the_framework_starts():
+    def it_keeps_the_classes_spark_generates_for_later_queries(spark):
+        # static: set when the session starts (Spark's default keeps 100)
+        assert spark.conf.get("spark.sql.codegen.cache.maxEntries") == "1000"
