@@ -36,6 +36,16 @@ def plain_spark(shuffle_partitions: int = 8, **conf: str):
     return spark
 
 
+def compiled(spark) -> tuple[int, float]:
+    """(classes Spark generated and compiled so far, seconds the JVM's JIT compilers spent
+    compiling so far). A class evicted from Spark's cache of generated classes
+    (``spark.sql.codegen.cache.maxEntries``) is generated and compiled again when needed."""
+    jvm = spark.sparkContext._jvm
+    classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
+    return int(classes.getCount()), jit.getTotalCompilationTime() / 1000.0
+
+
 def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()

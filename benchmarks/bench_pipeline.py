@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, median, plain_spark, timed
+from _common import ROOT, compiled, median, plain_spark, timed
 
 DATE = "2026-11-26"
 
@@ -94,14 +94,6 @@ def framework(wh: str, first: bool) -> None:
 def spark_jobs(spark) -> int:
     """Spark jobs the application has run so far (from Spark's status store)."""
     return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
-
-
-def compiled(spark) -> tuple[int, float]:
-    """(classes Spark generated and compiled so far, seconds the JIT compilers spent so far)."""
-    jvm = spark.sparkContext._jvm
-    classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
-    jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
-    return int(classes.getCount()), jit.getTotalCompilationTime() / 1000.0
 
 
 def measured(spark, fn) -> tuple[float, int, int, float]:

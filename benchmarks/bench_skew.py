@@ -35,7 +35,7 @@ import json
 import shutil
 import tempfile
 
-from _common import median, plain_spark, timed
+from _common import compiled, median, plain_spark, timed
 from pyspark.sql import functions as F
 
 KEYS = 100_000
@@ -107,11 +107,6 @@ def main() -> None:
     facts, dim = spark.read.parquet(facts_path), spark.read.parquet(dim_path)
     aggs = [agg.top_k("v", 5, "top5"), agg.count_distinct("v", "distinct_v")]
     probe = SkewProbe(spark)
-    # time the JVM's JIT compilers spent compiling: on 2 cores they take turns with the tasks
-    jit = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
-    # classes Spark generated and compiled (a class evicted from its cache is compiled again)
-    generated = spark.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics \
-        .METRIC_COMPILATION_TIME()
     last_hot: dict = {}
 
     def parts() -> int:
@@ -171,12 +166,14 @@ def main() -> None:
             for mode in modes:
                 aqe(mode)
                 name = f"{workload}-{mode}-{repeat}"
-                compiled, classes = jit.getTotalCompilationTime(), generated.getCount()
+                # the JIT compilers' time: on 2 cores they take turns with the tasks
+                classes, jit_s = compiled(spark)
                 with probe.watch(name):
                     walls[mode].append(timed(make(mode)))
+                classes_after, jit_after = compiled(spark)
                 skews[mode].append({**(probe.report(name) or {}),
-                                    "jit_ms": jit.getTotalCompilationTime() - compiled,
-                                    "classes": generated.getCount() - classes})
+                                    "jit_ms": (jit_after - jit_s) * 1000,
+                                    "classes": classes_after - classes})
         for mode in modes:
             s = _median_report(skews[mode])
             results[(workload, mode)] = (median(walls[mode]), s)
