@@ -26,9 +26,7 @@ def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
     order) is raised, so one failed table never leaves another half-attempted."""
     if workers <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
-    session = SparkSession.getActiveSession()
-    if session is not None:  # each thread inherits the caller's local properties and tags
-        tasks = [inheritable_thread_target(session)(task) for task in tasks]
+    tasks = [_inheriting(task) for task in tasks]
     with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         futures = [pool.submit(task) for task in tasks]
         wait(futures)
@@ -42,10 +40,14 @@ def run_concurrently(tasks: Sequence[Callable[[], T]], workers: int) -> list[T]:
 def in_background(task: Callable[[], T]) -> Future[T]:
     """Start ``task`` on a thread of its own now; ``result()`` waits for it and raises its
     failure."""
-    session = SparkSession.getActiveSession()
-    if session is not None:
-        task = inheritable_thread_target(session)(task)
+    task = _inheriting(task)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipelines-background")
     future = pool.submit(task)
     pool.shutdown(wait=False)  # the thread ends with the task
     return future
+
+
+def _inheriting(task: Callable[[], T]) -> Callable[[], T]:
+    """``task``, run on another thread with the caller's Spark local properties and tags."""
+    session = SparkSession.getActiveSession()
+    return inheritable_thread_target(session)(task) if session is not None else task
