@@ -36,6 +36,15 @@ def plain_spark(shuffle_partitions: int = 8, **conf: str):
     return spark
 
 
+def framework_codegen_cache() -> int:
+    """The generated-class cache size the framework's own sessions start with
+    (``spark.sql.codegen.cache.maxEntries`` in ``conf/base.yaml``; Spark's default is 100)."""
+    from pipelines.core.settings import load_settings
+
+    conf = load_settings("local", []).spark.conf
+    return int(conf.get("spark.sql.codegen.cache.maxEntries", 100))
+
+
 def compiled(spark) -> tuple[int, float]:
     """(classes Spark generated and compiled so far, seconds the JVM's JIT compilers spent
     compiling so far). A class evicted from Spark's cache of generated classes

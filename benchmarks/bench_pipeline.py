@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, compiled, median, plain_spark, timed
+from _common import ROOT, compiled, framework_codegen_cache, median, plain_spark, timed
 
 DATE = "2026-11-26"
 
@@ -122,14 +122,6 @@ def import_cost(modules: list[str]) -> float:
     base = run("import pyspark.sql, delta.tables")
     ours = run("import pyspark.sql, delta.tables" + "".join(f", {m}" for m in modules))
     return max(0.0, ours - base)
-
-
-def framework_codegen_cache() -> int:
-    """The generated-class cache size the framework's own sessions start with."""
-    from pipelines.core.settings import load_settings
-
-    conf = load_settings("local", []).spark.conf
-    return int(conf.get("spark.sql.codegen.cache.maxEntries", 100))
 
 
 def loaded_framework_modules() -> list[str]:

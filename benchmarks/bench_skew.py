@@ -22,10 +22,16 @@ and AQE coalesces as Spark does for 64 slots (``spark.default.parallelism=64``);
 on this machine's 2 cores.
 Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 64-slot
 makespan >= 5x shorter.
-``--codegen-cache N`` starts the session with ``spark.sql.codegen.cache.maxEntries=N`` (Spark
-keeps 100 generated classes by default; the framework's own sessions keep 1000).
-Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--codegen-cache N]
-[--conf KEY=VALUE ...]
+The session keeps as many generated classes as the framework's own sessions
+(``spark.sql.codegen.cache.maxEntries``, 1000 in ``conf/base.yaml``; Spark's default is 100):
+``--codegen-cache N`` sets another number.
+``--warmups W`` runs every mode W times before the measured repeats (default 4; 1 before session
+15): the JIT keeps compiling Spark's code for several runs of a query, on the two cores the
+tasks run on, and a task that shares its core with a compiler thread lasts up to twice its CPU
+time. The JIT time of each measured run is printed.
+``--workload reduce|join`` runs one workload only.
+Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
+[--workload reduce|join] [--codegen-cache N] [--conf KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import json
 import shutil
 import tempfile
 
-from _common import compiled, median, plain_spark, timed
+from _common import compiled, framework_codegen_cache, median, plain_spark, timed
 from pyspark.sql import functions as F
 
 KEYS = 100_000
@@ -76,16 +82,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6_000_000)
     parser.add_argument("--hot-share", type=float, default=0.57)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--codegen-cache", type=int, default=0,
-                        help="spark.sql.codegen.cache.maxEntries (0: Spark's default, 100)")
+    parser.add_argument("--warmups", type=int, default=4)
+    parser.add_argument("--workload", choices=("reduce", "join", "both"), default="both")
+    parser.add_argument("--codegen-cache", type=int, default=framework_codegen_cache(),
+                        help="spark.sql.codegen.cache.maxEntries (default: the framework's "
+                             "setting; Spark's own default is 100)")
     parser.add_argument("--conf", action="append", default=[],
                         help="a framework setting KEY=VALUE (as pipelines run --conf)")
     args = parser.parse_args()
     # Spark's default partition count, and partitions sized as Spark sizes them for 64 task
     # slots (file splits, AQE's coalescing), so that task durations project to 64 slots
-    cache = {"spark__sql__codegen__cache__maxEntries": str(args.codegen_cache)}
     spark = plain_spark(shuffle_partitions=200, spark__default__parallelism="64",
-                        **(cache if args.codegen_cache else {}))
+                        spark__sql__codegen__cache__maxEntries=str(args.codegen_cache))
     spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     from pipelines.core.salting import (
         decide_salting,
@@ -147,7 +155,9 @@ def main() -> None:
 
     modes = ("salted", "declared", "aqe_on", "aqe_off")
     results = {}
-    for workload, make in (("reduce", reduce_job), ("join", join_job)):
+    workloads = [(w, make) for w, make in (("reduce", reduce_job), ("join", join_job))
+                 if args.workload in (w, "both")]
+    for workload, make in workloads:
         walls: dict[str, list[float]] = {m: [] for m in modes}
         skews: dict[str, list[dict]] = {m: [] for m in modes}
 
@@ -159,9 +169,10 @@ def main() -> None:
                 else:
                     spark.conf.unset(key)
 
-        for mode in modes:  # warm-up, not counted
-            aqe(mode)
-            make(mode)()
+        for _ in range(args.warmups):  # not counted
+            for mode in modes:
+                aqe(mode)
+                make(mode)()
         for repeat in range(args.repeats):  # modes interleaved, so drift hits them alike
             for mode in modes:
                 aqe(mode)
@@ -191,11 +202,12 @@ def main() -> None:
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s) "
                   f"JIT compiling {(s.get('jit_ms') or 0) / 1000:.1f}s, "
-                  f"classes compiled {s.get('classes')}",
+                  f"classes compiled {s.get('classes')}; max/median per repeat "
+                  f"{[r.get('task_max_over_median') for r in skews[mode]]}",
                   flush=True)
     spark.conf.set("spark.sql.adaptive.enabled", "true")
     summary = {}
-    for workload in ("reduce", "join"):
+    for workload, _ in workloads:
         salted, default = results[(workload, "salted")], results[(workload, "aqe_on")]
         summary[workload] = {
             "salted_wall_over_default": round(salted[0] / default[0], 3),
@@ -215,7 +227,8 @@ def main() -> None:
                 / max(1.0, salted[1].get("all_stages_makespan_64_slots_ms", 1)), 2),
         }
     print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share,
-                                   "codegen_cache": args.codegen_cache or "default", **summary}))
+                                   "warmups": args.warmups, "repeats": args.repeats,
+                                   "codegen_cache": args.codegen_cache, **summary}))
     shutil.rmtree(folder, ignore_errors=True)
 
 
