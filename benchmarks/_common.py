@@ -8,6 +8,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,6 +56,12 @@ def compiled(spark) -> tuple[int, float]:
     classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
     jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
     return int(classes.getCount()), jit.getTotalCompilationTime() / 1000.0
+
+
+def in_turn(repeat: int, sides: list[T]) -> list[T]:
+    """``sides`` in order in even repeats, reversed in odd ones: the JVM's JIT work falls run
+    after run, which favours whichever side runs later, so the sides take turns going first."""
+    return sides if repeat % 2 == 0 else sides[::-1]
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -26,7 +26,15 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, compiled, framework_codegen_cache, median, plain_spark, timed
+from _common import (
+    ROOT,
+    compiled,
+    framework_codegen_cache,
+    in_turn,
+    median,
+    plain_spark,
+    timed,
+)
 
 DATE = "2026-11-26"
 
@@ -157,7 +165,7 @@ def main() -> None:
     for i in range(args.repeats):
         sides = [(hand, lambda: hand_written(spark, wh_hand)),
                  (fw, lambda: framework(wh_fw, False))]
-        for times, run in sides if i % 2 == 0 else reversed(sides):
+        for times, run in in_turn(i, sides):
             times.append(measured(spark, run))
         print(f"repeat {i + 1}: " + ", ".join(
             f"{side} {m[0]:.1f}s ({m[1]} Spark jobs, {m[2]} classes compiled, "
