@@ -27,7 +27,7 @@ The session keeps as many generated classes as the framework's own sessions
 ``--codegen-cache N`` sets another number.
 ``--warmups W`` runs every mode W times before the measured repeats (default 4; 1 before session
 15): the JIT keeps compiling Spark's code for several runs of a query, on the two cores the
-tasks run on, and a task that shares its core with a compiler thread lasts up to twice its CPU
+tasks run on, and a task that shares its core with a compiler thread lasts longer than its CPU
 time. The JIT time of each measured run is printed.
 ``--workload reduce|join`` runs one workload only.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
