@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -48,14 +48,26 @@ def framework_codegen_cache() -> int:
     return int(conf.get("spark.sql.codegen.cache.maxEntries", 100))
 
 
-def compiled(spark) -> tuple[int, float]:
-    """(classes Spark generated and compiled so far, seconds the JVM's JIT compilers spent
-    compiling so far). A class evicted from Spark's cache of generated classes
-    (``spark.sql.codegen.cache.maxEntries``) is generated and compiled again when needed."""
+class Cost(NamedTuple):
+    """What one call cost: its wall seconds, the classes Spark generated and compiled during
+    it, and the seconds the JVM's JIT compilers spent compiling during it."""
+
+    wall_s: float
+    classes: int
+    jit_s: float
+
+
+def cost_of(spark, fn: Callable[[], object]) -> Cost:
+    """Run ``fn`` and measure it. A class evicted from Spark's cache of generated classes
+    (``spark.sql.codegen.cache.maxEntries``) is generated and compiled again when needed; on 2
+    cores the JIT compilers take turns with the tasks."""
     jvm = spark.sparkContext._jvm
     classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
     jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
-    return int(classes.getCount()), jit.getTotalCompilationTime() / 1000.0
+    classes_before, jit_before = classes.getCount(), jit.getTotalCompilationTime()
+    wall = timed(fn)
+    return Cost(wall, int(classes.getCount() - classes_before),
+                (jit.getTotalCompilationTime() - jit_before) / 1000.0)
 
 
 def in_turn(repeat: int, sides: list[T]) -> list[T]:

@@ -25,16 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
-from _common import (
-    ROOT,
-    compiled,
-    framework_codegen_cache,
-    in_turn,
-    median,
-    plain_spark,
-    timed,
-)
+from _common import ROOT, cost_of, framework_codegen_cache, in_turn, median, plain_spark
 
 DATE = "2026-11-26"
 
@@ -108,12 +101,17 @@ def spark_jobs(spark) -> int:
     return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
 
 
-def measured(spark, fn) -> tuple[float, int, int, float]:
-    """(wall seconds, Spark jobs, classes compiled, JIT seconds) of one call of ``fn``."""
-    jobs, (classes, jit) = spark_jobs(spark), compiled(spark)
-    wall = timed(fn)
-    classes_after, jit_after = compiled(spark)
-    return wall, spark_jobs(spark) - jobs, classes_after - classes, jit_after - jit
+class Run(NamedTuple):
+    wall_s: float
+    jobs: int  # Spark jobs
+    classes: int  # classes Spark generated and compiled
+    jit_s: float  # seconds the JIT compilers spent
+
+
+def measured(spark, fn) -> Run:
+    jobs = spark_jobs(spark)
+    cost = cost_of(spark, fn)
+    return Run(cost.wall_s, spark_jobs(spark) - jobs, cost.classes, cost.jit_s)
 
 
 def import_cost(modules: list[str]) -> float:
@@ -160,19 +158,19 @@ def main() -> None:
     # warm both paths once (JIT, Delta classes); not counted
     hand_written(spark, wh_hand)
     framework(wh_fw, True)
-    hand: list[tuple[float, int, int, float]] = []
-    fw: list[tuple[float, int, int, float]] = []
+    hand: list[Run] = []
+    fw: list[Run] = []
     for i in range(args.repeats):
         sides = [(hand, lambda: hand_written(spark, wh_hand)),
                  (fw, lambda: framework(wh_fw, False))]
         for times, run in in_turn(i, sides):
             times.append(measured(spark, run))
         print(f"repeat {i + 1}: " + ", ".join(
-            f"{side} {m[0]:.1f}s ({m[1]} Spark jobs, {m[2]} classes compiled, "
-            f"JIT compiling {m[3]:.1f}s)" for side, m in (("framework", fw[-1]),
-                                                           ("hand-written", hand[-1]))),
+            f"{side} {r.wall_s:.1f}s ({r.jobs} Spark jobs, {r.classes} classes compiled, "
+            f"JIT compiling {r.jit_s:.1f}s)" for side, r in (("framework", fw[-1]),
+                                                              ("hand-written", hand[-1]))),
               flush=True)
-    fw_times, hand_times = [m[0] for m in fw], [m[0] for m in hand]
+    fw_times, hand_times = [r.wall_s for r in fw], [r.wall_s for r in hand]
     modules = loaded_framework_modules()
     ge = any(m.startswith("great_expectations") for m in modules)
     print(f"a framework run imported {len(modules)} modules of ours"
@@ -180,16 +178,17 @@ def main() -> None:
     imports = import_cost([m for m in modules if m.count(".") <= 2])
     ratio = (median(fw_times) + imports) / median(hand_times)
 
-    def med(side: list[tuple[float, int, int, float]], i: int) -> float:
-        return median([m[i] for m in side])
+    def med(side: list[Run], field: str) -> float:
+        return median([getattr(r, field) for r in side])
 
     print(f"rows={args.rows} codegen_cache={args.codegen_cache} "
           f"framework_median_s={median(fw_times):.1f} "
           f"+ framework_import_s={imports:.1f} hand_median_s={median(hand_times):.1f} "
-          f"ratio_framework_over_hand={ratio:.3f} spark_jobs_framework={med(fw, 1):g} "
-          f"spark_jobs_hand={med(hand, 1):g} classes_compiled_framework={med(fw, 2):g} "
-          f"classes_compiled_hand={med(hand, 2):g} jit_s_framework={med(fw, 3):.1f} "
-          f"jit_s_hand={med(hand, 3):.1f}")
+          f"ratio_framework_over_hand={ratio:.3f} spark_jobs_framework={med(fw, 'jobs'):g} "
+          f"spark_jobs_hand={med(hand, 'jobs'):g} "
+          f"classes_compiled_framework={med(fw, 'classes'):g} "
+          f"classes_compiled_hand={med(hand, 'classes'):g} "
+          f"jit_s_framework={med(fw, 'jit_s'):.1f} jit_s_hand={med(hand, 'jit_s'):.1f}")
     shutil.rmtree(root, ignore_errors=True)
     sys.stdout.flush()
 

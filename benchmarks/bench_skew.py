@@ -41,7 +41,7 @@ import json
 import shutil
 import tempfile
 
-from _common import compiled, framework_codegen_cache, median, plain_spark, timed
+from _common import cost_of, framework_codegen_cache, median, plain_spark
 from pyspark.sql import functions as F
 
 KEYS = 100_000
@@ -177,14 +177,11 @@ def main() -> None:
             for mode in modes:
                 aqe(mode)
                 name = f"{workload}-{mode}-{repeat}"
-                # the JIT compilers' time: on 2 cores they take turns with the tasks
-                classes, jit_s = compiled(spark)
                 with probe.watch(name):
-                    walls[mode].append(timed(make(mode)))
-                classes_after, jit_after = compiled(spark)
-                skews[mode].append({**(probe.report(name) or {}),
-                                    "jit_ms": (jit_after - jit_s) * 1000,
-                                    "classes": classes_after - classes})
+                    cost = cost_of(spark, make(mode))
+                walls[mode].append(cost.wall_s)
+                skews[mode].append({**(probe.report(name) or {}), "jit_ms": cost.jit_s * 1000,
+                                    "classes": cost.classes})
         for mode in modes:
             s = _median_report(skews[mode])
             results[(workload, mode)] = (median(walls[mode]), s)
