@@ -192,8 +192,27 @@ def describe_auto_joins():
             joined = left.join(right, ["k"])
             rows = joined.collect()
             plan = joined._jdf.queryExecution().executedPlan().toString()
-        assert "SortMergeJoin(skew=true)" in plan
+        # split, and the small side's partitions hashed instead of both sides sorted
+        assert "ShuffledHashJoin(skew=true)" in plan and "BuildRight" in plan
         assert len(rows) == 3300
+
+    def it_keeps_sorting_both_sides_when_the_small_sides_partitions_are_over_one_piece(spark):
+        left, right = _sides(spark)
+        # the framework allows a hash table of at most one piece, the advisory size ...
+        session = skew_conf(CONF)
+        assert session["spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold"] == \
+            session["spark.sql.adaptive.advisoryPartitionSizeInBytes"]
+        # ... here scaled down to 1k, under each partition of this right side
+        wide = right.crossJoin(spark.range(40).withColumnRenamed("id", "n"))  # 12,040 rows
+        sized = {**session, "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1k",
+                 "spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold": "1k",
+                 "spark.sql.autoBroadcastJoinThreshold": "-1"}
+        with scoped_conf(spark, sized):
+            joined = left.join(wide, ["k"])
+            count = len(joined.collect())
+            plan = joined._jdf.queryExecution().executedPlan().toString()
+        assert "SortMergeJoin(skew=true)" in plan  # no hash table over one piece's size
+        assert count == 3300 * 40
 
     def it_detects_and_salts_hot_keys_when_asked_to_sample(spark):
         left, right = _sides(spark)

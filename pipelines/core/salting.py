@@ -383,18 +383,28 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
     median partition and over ``skewedPartitionThresholdInBytes``: the form of our hot-key rule,
     with Spark's defaults (5x, 256 MB) set for large clusters. The pieces are cut to the
     advisory partition size (or the average unskewed partition, when that is larger).
+
+    Even bytes are not even work in a sort-merge join: a piece holds one key, which sorts
+    almost for free, while a partition of many keys does not, so the pieces' tasks finish
+    early and the others straggle. A join whose smaller side comes in shuffle partitions of
+    at most one advisory size each therefore builds a hash table of that side instead of
+    sorting both (AQE's ``maxShuffledHashJoinLocalMapThreshold``, off in Spark by default):
+    every task's work then follows its bytes, and no task holds more than one partition's
+    worth of the smaller side in memory.
     """
     if not conf.enabled or conf.auto_join != "aqe":
         return {}
+    advisory = str(max(conf.min_hot_bytes, 1024 * 1024))
     return {
         f"{_AQE}skewJoin.enabled": "true",
         f"{_AQE}skewJoin.skewedPartitionFactor": str(conf.skew_factor),
         f"{_AQE}skewJoin.skewedPartitionThresholdInBytes": str(conf.min_hot_bytes),
-        f"{_AQE}advisoryPartitionSizeInBytes": str(max(conf.min_hot_bytes, 1024 * 1024)),
+        f"{_AQE}advisoryPartitionSizeInBytes": advisory,
         # coalesce to that size too, so that the pieces of a split partition and the other
         # partitions come out about the same size (a salted reduce's own query runs
         # parallelism-first instead: see decide_salting)
         f"{_AQE}coalescePartitions.parallelismFirst": "false",
+        f"{_AQE}maxShuffledHashJoinLocalMapThreshold": advisory,
     }
 
 
