@@ -8,7 +8,9 @@ them, the rest spread over 100,000 keys. Two workloads:
 
 Modes: ``salted`` (the framework with ``salt="auto"``: for the reduce, hot keys detected from
 a sample; for the join, Spark's AQE skew-join split with the thresholds the framework sets on
-its session), ``declared`` (the framework with the hot key declared, no detection),
+its session, which also let AQE hash the dimension's small partitions instead of sorting both
+sides: a shuffled hash join since session 16), ``declared`` (the framework with the hot key
+declared, no detection),
 ``aqe_on`` (Spark's defaults) and ``aqe_off``; interleaved, after ``--warmups`` rounds. For each
 workload and mode it prints the median over the repeats of: the wall time (hot-key detection
 included), the max/median task duration, shuffle bytes read and CPU time of the critical
