@@ -389,8 +389,8 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
     early and the others straggle. A join whose smaller side comes in shuffle partitions of
     at most one advisory size each therefore builds a hash table of that side instead of
     sorting both (AQE's ``maxShuffledHashJoinLocalMapThreshold``, off in Spark by default):
-    every task's work then follows its bytes, and no task holds more than one partition's
-    worth of the smaller side in memory.
+    a task's work then no longer depends on how many keys it holds, and the table it keeps in
+    memory is built from at most one advisory size of shuffle bytes (more once decompressed).
     """
     if not conf.enabled or conf.auto_join != "aqe":
         return {}
