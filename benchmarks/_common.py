@@ -49,12 +49,19 @@ def framework_codegen_cache() -> int:
 
 
 class Cost(NamedTuple):
-    """What one call cost: its wall seconds, the classes Spark generated and compiled during
-    it, and the seconds the JVM's JIT compilers spent compiling during it."""
+    """What one call cost: its wall seconds, the Spark jobs it ran, the classes Spark
+    generated and compiled during it, and the seconds the JVM's JIT compilers spent compiling
+    during it."""
 
     wall_s: float
+    jobs: int
     classes: int
     jit_s: float
+
+
+def spark_jobs(spark) -> int:
+    """Spark jobs the application has run so far (from Spark's status store)."""
+    return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
 
 
 def cost_of(spark, fn: Callable[[], object]) -> Cost:
@@ -64,9 +71,10 @@ def cost_of(spark, fn: Callable[[], object]) -> Cost:
     jvm = spark.sparkContext._jvm
     classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
     jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
-    classes_before, jit_before = classes.getCount(), jit.getTotalCompilationTime()
+    jobs_before, classes_before = spark_jobs(spark), classes.getCount()
+    jit_before = jit.getTotalCompilationTime()
     wall = timed(fn)
-    return Cost(wall, int(classes.getCount() - classes_before),
+    return Cost(wall, spark_jobs(spark) - jobs_before, int(classes.getCount() - classes_before),
                 (jit.getTotalCompilationTime() - jit_before) / 1000.0)
 
 

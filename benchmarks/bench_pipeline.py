@@ -25,9 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import NamedTuple
 
-from _common import ROOT, cost_of, framework_codegen_cache, in_turn, median, plain_spark
+from _common import ROOT, Cost, cost_of, framework_codegen_cache, in_turn, median, plain_spark
 
 DATE = "2026-11-26"
 
@@ -96,24 +95,6 @@ def framework(wh: str, first: bool) -> None:
         raise RuntimeError(f"framework run failed with exit code {code}")
 
 
-def spark_jobs(spark) -> int:
-    """Spark jobs the application has run so far (from Spark's status store)."""
-    return int(spark.sparkContext._jsc.sc().statusStore().jobsList(None).size())
-
-
-class Run(NamedTuple):
-    wall_s: float
-    jobs: int  # Spark jobs
-    classes: int  # classes Spark generated and compiled
-    jit_s: float  # seconds the JIT compilers spent
-
-
-def measured(spark, fn) -> Run:
-    jobs = spark_jobs(spark)
-    cost = cost_of(spark, fn)
-    return Run(cost.wall_s, spark_jobs(spark) - jobs, cost.classes, cost.jit_s)
-
-
 def import_cost(modules: list[str]) -> float:
     """Seconds a fresh interpreter spends importing ``modules`` (every framework, pipeline and
     Great Expectations module the framework runs had loaded), beyond pyspark and delta."""
@@ -158,13 +139,13 @@ def main() -> None:
     # warm both paths once (JIT, Delta classes); not counted
     hand_written(spark, wh_hand)
     framework(wh_fw, True)
-    hand: list[Run] = []
-    fw: list[Run] = []
+    hand: list[Cost] = []
+    fw: list[Cost] = []
     for i in range(args.repeats):
         sides = [(hand, lambda: hand_written(spark, wh_hand)),
                  (fw, lambda: framework(wh_fw, False))]
         for times, run in in_turn(i, sides):
-            times.append(measured(spark, run))
+            times.append(cost_of(spark, run))
         print(f"repeat {i + 1}: " + ", ".join(
             f"{side} {r.wall_s:.1f}s ({r.jobs} Spark jobs, {r.classes} classes compiled, "
             f"JIT compiling {r.jit_s:.1f}s)" for side, r in (("framework", fw[-1]),
@@ -178,7 +159,7 @@ def main() -> None:
     imports = import_cost([m for m in modules if m.count(".") <= 2])
     ratio = (median(fw_times) + imports) / median(hand_times)
 
-    def med(side: list[Run], field: str) -> float:
+    def med(side: list[Cost], field: str) -> float:
         return median([getattr(r, field) for r in side])
 
     print(f"rows={args.rows} codegen_cache={args.codegen_cache} "

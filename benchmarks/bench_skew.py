@@ -10,8 +10,8 @@ Modes: ``salted`` (the framework with ``salt="auto"``: for the reduce, hot keys 
 a sample; for the join, Spark's AQE skew-join split with the thresholds the framework sets on
 its session, which also let AQE hash the dimension's small partitions instead of sorting both
 sides: a shuffled hash join since session 16), ``declared`` (the framework with the hot key
-declared, no detection),
-``aqe_on`` (Spark's defaults) and ``aqe_off``; interleaved, after ``--warmups`` rounds. For each
+declared, no detection), ``aqe_on`` (Spark's defaults) and ``aqe_off``; interleaved, after
+``--warmups`` rounds. For each
 workload and mode it prints the median over the repeats of: the wall time (hot-key detection
 included), the max/median task duration, shuffle bytes read and CPU time of the critical
 keyed stage (of the stages reading a shuffle, the one with the longest task; a task that
