@@ -168,6 +168,27 @@ def describe_salted_join():
             salted_join(left, right, ["k"], "full", declared_hot_keys(["k"], [("hot",)], 2))
 
 
+def describe_skew_conf():
+    AQE = "spark.sql.adaptive."
+
+    def it_cuts_pieces_to_the_target_size_and_splits_at_the_hot_key_threshold():
+        conf = skew_conf(SaltSettings(min_hot_bytes=4 << 20, target_bytes_per_salt=12 << 20,
+                                      skew_factor=2.0))
+        assert conf[AQE + "skewJoin.skewedPartitionThresholdInBytes"] == str(4 << 20)
+        assert conf[AQE + "skewJoin.skewedPartitionFactor"] == "2.0"
+        assert conf[AQE + "advisoryPartitionSizeInBytes"] == str(12 << 20)
+        assert conf[AQE + "maxShuffledHashJoinLocalMapThreshold"] == str(12 << 20)
+        assert conf[AQE + "coalescePartitions.parallelismFirst"] == "false"
+
+    def it_never_cuts_pieces_under_one_mebibyte():
+        conf = skew_conf(SaltSettings(min_hot_bytes=0, target_bytes_per_salt=1000))
+        assert conf[AQE + "advisoryPartitionSizeInBytes"] == str(1 << 20)
+
+    def it_sets_nothing_when_joins_detect_their_own_hot_keys():
+        assert skew_conf(SaltSettings(auto_join="sample")) == {}
+        assert skew_conf(SaltSettings(enabled=False)) == {}
+
+
 def describe_auto_joins():
     def _sides(spark):
         left = spark.createDataFrame([("hot", i) for i in range(3000)]

@@ -382,7 +382,11 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
     AQE splits a join's shuffle partition when it is over ``skewedPartitionFactor`` times the
     median partition and over ``skewedPartitionThresholdInBytes``: the form of our hot-key rule,
     with Spark's defaults (5x, 256 MB) set for large clusters. The pieces are cut to the
-    advisory partition size (or the average unskewed partition, when that is larger).
+    advisory partition size, ``target_bytes_per_salt`` (or the average unskewed partition,
+    when that is larger), and the other partitions coalesced to it. A piece is sized apart
+    from the hot-key threshold, as Spark sizes it (64 MB against 256 MB): a task should carry
+    enough work that the pauses every task meets (a garbage collection, a busy core) are a
+    small part of its duration.
 
     Even bytes are not even work in a sort-merge join: a piece holds one key, which sorts
     almost for free, while a partition of many keys does not, so the pieces' tasks finish
@@ -394,7 +398,7 @@ def skew_conf(conf: SaltSettings) -> dict[str, str]:
     """
     if not conf.enabled or conf.auto_join != "aqe":
         return {}
-    advisory = str(max(conf.min_hot_bytes, 1024 * 1024))
+    advisory = str(max(conf.target_bytes_per_salt, 1024 * 1024))
     return {
         f"{_AQE}skewJoin.enabled": "true",
         f"{_AQE}skewJoin.skewedPartitionFactor": str(conf.skew_factor),

@@ -47,18 +47,23 @@ class SaltSettings:
     # fair share, and at least this many bytes (Spark AQE's skew thresholds have the same form).
     skew_factor: float = 3.0
     min_hot_bytes: int = 8 * 1024 * 1024
-    target_bytes_per_salt: int = 16 * 1024 * 1024
+    # the size of one piece of a hot key: AQE cuts a skewed join partition into pieces of it
+    # and coalesces the session's other shuffle partitions to it (its advisory partition
+    # size, at least 1 MiB). Not min_hot_bytes: when a key is hot and how big a task should
+    # be are separate questions (Spark: 256 MB and 64 MB)
+    target_bytes_per_salt: int = 12 * 1024 * 1024
     max_salt: int = 64
     sample_fraction: float = 0.01
     max_hot_keys: int = 32
     broadcast_max_bytes: int = 10 * 1024 * 1024
     # joins with salt="auto" and no declared hot keys: "aqe" leaves the split of a skewed
-    # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes
-    # (no detection pass); "sample" detects hot keys from a sample and salts them
+    # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes,
+    # its pieces cut to target_bytes_per_salt (no detection pass); "sample" detects hot keys
+    # from a sample and salts them
     auto_join: str = "aqe"
     # the partitions a salted reduce's query is coalesced to: "parallelism" (Spark's default
     # rule: at least spark.default.parallelism of them, so that every task slot gets a
-    # piece; hot keys are cut to that size), or "size" (the session's, min_hot_bytes)
+    # piece; hot keys are cut to that size), or "size" (the session's, target_bytes_per_salt)
     reduce_coalesce: str = "parallelism"
 
 
