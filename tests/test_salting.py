@@ -184,7 +184,7 @@ def describe_skew_conf():
         conf = skew_conf(SaltSettings(min_hot_bytes=0, target_bytes_per_salt=1000))
         assert conf[AQE + "advisoryPartitionSizeInBytes"] == str(1 << 20)
 
-    def it_sets_nothing_when_joins_detect_their_own_hot_keys():
+    def it_sets_nothing_when_salting_is_off_or_joins_sample_their_hot_keys():
         assert skew_conf(SaltSettings(auto_join="sample")) == {}
         assert skew_conf(SaltSettings(enabled=False)) == {}
 
