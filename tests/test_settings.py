@@ -41,6 +41,11 @@ def describe_load_settings():
             load_settings("dev", ["publish_threads=0"], conf_dir=conf_dir)
         assert (err.value.key, err.value.file) == ("publish_threads", "--conf")
 
+    def it_rejects_a_piece_size_of_no_bytes(conf_dir):
+        with pytest.raises(ConfigError) as err:
+            load_settings("dev", ["salting.target_bytes_per_salt=0"], conf_dir=conf_dir)
+        assert (err.value.key, err.value.file) == ("salting.target_bytes_per_salt", "--conf")
+
     @pytest.mark.parametrize("key", ["salting.auto_join", "salting.reduce_coalesce"])
     def it_rejects_an_unknown_salting_strategy(conf_dir, key):
         with pytest.raises(ConfigError) as err:

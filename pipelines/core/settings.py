@@ -199,6 +199,13 @@ def load_settings(
             f"got {settings.salting.reduce_coalesce!r}",
             file=_origin(origins, "salting.reduce_coalesce"), key="salting.reduce_coalesce",
         )
+    if settings.salting.target_bytes_per_salt < 1:
+        raise ConfigError(
+            "setting 'salting.target_bytes_per_salt' must be a positive number of bytes, "
+            f"got {settings.salting.target_bytes_per_salt}",
+            file=_origin(origins, "salting.target_bytes_per_salt"),
+            key="salting.target_bytes_per_salt",
+        )
     if settings.publish_threads < 1:
         raise ConfigError(
             f"setting 'publish_threads' must be at least 1, got {settings.publish_threads}",
