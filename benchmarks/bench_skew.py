@@ -27,10 +27,11 @@ makespan >= 5x shorter.
 The session keeps as many generated classes as the framework's own sessions
 (``spark.sql.codegen.cache.maxEntries``, 1000 in ``conf/base.yaml``; Spark's default is 100):
 ``--codegen-cache N`` sets another number.
-``--warmups W`` runs every mode W times before the measured repeats (default 4; 1 before session
-15): the JIT keeps compiling Spark's code for several runs of a query, on the two cores the
-tasks run on, and a task that shares its core with a compiler thread lasts longer than its CPU
-time. The JIT time of each measured run is printed.
+``--warmups W`` runs every mode W times before the measured repeats (default 8; 4 in sessions
+15-17, 1 before): the JIT keeps compiling Spark's code for many runs of a query, on the two
+cores the tasks run on, and a task that shares its core with a compiler thread lasts longer
+than its CPU time (after 4 rounds the salted reduce still compiled about 1.3 s per run). The
+JIT time of each measured run is printed.
 ``--workload reduce|join`` runs one workload only.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
 [--workload reduce|join] [--codegen-cache N] [--conf KEY=VALUE ...]
@@ -84,7 +85,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=6_000_000)
     parser.add_argument("--hot-share", type=float, default=0.57)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--warmups", type=int, default=4)
+    parser.add_argument("--warmups", type=int, default=8)
     parser.add_argument("--workload", choices=("reduce", "join", "both"), default="both")
     parser.add_argument("--codegen-cache", type=int, default=framework_codegen_cache(),
                         help="spark.sql.codegen.cache.maxEntries (default: the framework's "

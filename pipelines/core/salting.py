@@ -437,6 +437,10 @@ _SLICES_PER_SLOT = 8
 # Over 2000 partitions, a map task records only the average size of its small blocks
 # (spark.shuffle.minNumPartitionsToHighlyCompress), and AQE could no longer see the pieces.
 _MAX_SLICES = 2000
+# A salted reduce's coalescing floor (minPartitionSize) is this fraction of its partition. At
+# a quarter it was above the merge shuffle's partitions in bench_skew (partials per key, about
+# 1/10 of the salted rows' bytes), and the merge's last task took 1.8x the others' records.
+_FLOOR_PER_PARTITION = 32
 
 
 def _coalescing_slots(spark: Any) -> int:
@@ -462,14 +466,18 @@ def _by_slots_conf(spark: Any, partitions: int, hot: HotKeys) -> dict[str, str]:
     Parallelism-first coalescing, starting from ``partitions`` fine partitions. AQE also
     merges a coalesced partition under ``minPartitionSize`` (1 MiB by default) into its
     neighbour: next to a piece, that made tasks of two partitions. When the estimated
-    partition is above that floor, the floor becomes a quarter of it, so that only the
-    leftovers at the ends are merged; a partition at the floor keeps it.
+    partition is above that floor, the floor becomes a small part of it
+    (``_FLOOR_PER_PARTITION``). The one floor serves both shuffles of the query: the salted
+    rows, and the partial results per key that the second phase merges, often ten times
+    smaller. A floor above the second shuffle's size per slot becomes its target, and AQE
+    then merges whatever is left at the end into the last task (up to twice the records of
+    the others: the longest task of the stage).
     """
     conf = {f"{_AQE}coalescePartitions.parallelismFirst": "true",
             f"{_AQE}coalescePartitions.initialPartitionNum": str(partitions)}
     share = int(hot.extra.get("fair_share_bytes", 0))
     if share > _conf_bytes(spark, "coalescePartitions.minPartitionSize", "1m"):
-        conf[f"{_AQE}coalescePartitions.minPartitionSize"] = str(share // 4)
+        conf[f"{_AQE}coalescePartitions.minPartitionSize"] = str(share // _FLOOR_PER_PARTITION)
     return conf
 
 
