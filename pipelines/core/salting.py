@@ -438,8 +438,8 @@ _SLICES_PER_SLOT = 8
 # (spark.shuffle.minNumPartitionsToHighlyCompress), and AQE could no longer see the pieces.
 _MAX_SLICES = 2000
 # A salted reduce's coalescing floor (minPartitionSize) is this fraction of its partition. At
-# a quarter it was above the merge shuffle's partitions in bench_skew (partials per key, about
-# 1/10 of the salted rows' bytes), and the merge's last task took 1.8x the others' records.
+# a quarter it was above the merge shuffle's partitions in bench_skew (partials per key,
+# several times smaller than the salted rows), and the merge's last task took the leftovers.
 _FLOOR_PER_PARTITION = 32
 
 
