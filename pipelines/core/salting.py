@@ -468,7 +468,7 @@ def _by_slots_conf(spark: Any, partitions: int, hot: HotKeys) -> dict[str, str]:
     neighbour: next to a piece, that made tasks of two partitions. When the estimated
     partition is above that floor, the floor becomes a small part of it
     (``_FLOOR_PER_PARTITION``). The one floor serves both shuffles of the query: the salted
-    rows, and the partial results per key that the second phase merges, often ten times
+    rows, and the partial results per key that the second phase merges, several times
     smaller. A floor above the second shuffle's size per slot becomes its target, and AQE
     then merges whatever is left at the end into the last task (up to twice the records of
     the others: the longest task of the stage).
