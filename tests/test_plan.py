@@ -146,3 +146,35 @@ def describe_check_schemas():
         with pytest.raises(DefinitionError) as err:
             check_schemas(spark, plan)
         assert (err.value.stage, err.value.column) == ("both", "n")
+
+
+def describe_render_plan():
+    def _joined() -> Pipeline:
+        users = Source("users", format="json", path="users/{date}", schema=EVENTS)
+        return _pipeline(sources=[*_pipeline().sources, users],
+                         stages=[Join("joined", "events", "users", ["user"], broadcast="none")],
+                         sinks=[Sink("out", input="joined", table="joined", mode="append")])
+
+    def it_names_the_sizes_of_aqes_skew_split_for_a_join():
+        from pipelines.core.render import render_plan
+        from pipelines.core.settings import SaltSettings
+
+        salting = SaltSettings(min_hot_bytes=4 * 2**20, skew_factor=5.0,
+                               target_bytes_per_salt=12 * 2**20)
+        text = render_plan(make_plan(_joined(), "2026-11-26"), "wh", salting)
+        assert ("salting: AQE splits skewed partitions (salting.auto_join: aqe): a partition "
+                "over 4 MiB (salting.min_hot_bytes) and 5.0x the median, into pieces of 12 MiB "
+                "(salting.target_bytes_per_salt); a hash join when the right side's partitions "
+                "are at most a piece; with 'sample' or AQE off, detected hot keys of the left "
+                "side on user") in text
+
+    def it_says_when_joins_sample_their_hot_keys_or_salting_is_off():
+        from pipelines.core.render import render_plan
+        from pipelines.core.settings import SaltSettings
+
+        plan = make_plan(_joined(), "2026-11-26")
+        sampled = render_plan(plan, "wh", SaltSettings(auto_join="sample"))
+        off = render_plan(plan, "wh", SaltSettings(enabled=False))
+        assert ("salting: hot keys of the left side on user, detected from a sample "
+                "(salting.auto_join: sample)") in sampled
+        assert "salting: off (salting.enabled: false)" in off  # broadcast="none"

@@ -73,7 +73,7 @@ class Explorer:
     def describe(self) -> str:
         from pipelines.core.render import render_plan
 
-        return render_plan(self.plan, self.settings.warehouse_path)
+        return render_plan(self.plan, self.settings.warehouse_path, self.settings.salting)
 
     # -- running ---------------------------------------------------------------------------
     def run_stage(self, stage: str, *, sample: float | None = None, salt: bool = True,

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from pipelines.core.plan import Plan
+from pipelines.core.settings import SaltSettings
 from pipelines.core.spec import Join, Map, Reduce
 from pipelines.core.tables import table_path
 
@@ -25,13 +26,37 @@ def _describe(stage: Any) -> str:
     return type(stage).__name__
 
 
-def salting_note(stage: Any) -> str | None:
-    """Where salting will apply, as the plan can tell before any data is read."""
+def _mib(size: str) -> str:
+    return f"{int(size) / 2**20:g} MiB"
+
+
+def _aqe_split(salting: SaltSettings | None) -> str:
+    """The sizes of AQE's skew split that the framework's session sets, when it sets them."""
+    from pipelines.core.salting import skew_conf
+
+    conf = skew_conf(salting) if salting is not None else {}
+    if not conf:
+        return ""
+    aqe = "spark.sql.adaptive."
+    return (f": a partition over {_mib(conf[aqe + 'skewJoin.skewedPartitionThresholdInBytes'])}"
+            f" (salting.min_hot_bytes) and {conf[aqe + 'skewJoin.skewedPartitionFactor']}x the"
+            f" median, into pieces of {_mib(conf[aqe + 'advisoryPartitionSizeInBytes'])}"
+            " (salting.target_bytes_per_salt); a hash join when the right side's partitions"
+            " are at most a piece")
+
+
+def salting_note(stage: Any, salting: SaltSettings | None = None) -> str | None:
+    """Where salting will apply, as the plan can tell before any data is read.
+
+    With ``salting`` (the run's settings), a join left to AQE's skew split names its sizes.
+    """
     from pipelines.core.salting import SALTABLE_JOINS, needs_salting
 
     if isinstance(stage, Reduce):
         if stage.salt == "off":
             return "salting: off"
+        if salting is not None and not salting.enabled:
+            return "salting: off (salting.enabled: false)"
         if stage.salt == "auto" and not needs_salting(stage.aggs):
             return "salting: never (only combinable aggregations, combined map-side)"
         heavy = ", ".join(a.alias for a in stage.aggs if not a.combinable)
@@ -44,14 +69,21 @@ def salting_note(stage: Any) -> str | None:
             return "salting: off"
         pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""
         on = ", ".join(stage.on)
+        if salting is not None and not salting.enabled:
+            return f"salting: {pre}off (salting.enabled: false)"
+        if stage.salt == "auto" and not stage.hot_keys and salting is not None \
+                and salting.auto_join != "aqe":
+            return (f"salting: {pre}hot keys of the left side on {on}, detected from a sample "
+                    f"(salting.auto_join: {salting.auto_join})")
         if stage.salt == "auto" and not stage.hot_keys:
-            return (f"salting: {pre}AQE splits skewed partitions (salting.auto_join: aqe); "
+            return (f"salting: {pre}AQE splits skewed partitions (salting.auto_join: aqe)"
+                    f"{_aqe_split(salting)}; "
                     f"with 'sample' or AQE off, detected hot keys of the left side on {on}")
         return f"salting: {pre}hot keys of the left side on {on}"
     return None
 
 
-def render_plan(plan: Plan, warehouse: str) -> str:
+def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None) -> str:
     lines = [f"pipeline {plan.name} for {plan.date}", "", "sources:"]
     for s in plan.sources.values():
         where = f" where {s.where}" if s.where else ""
@@ -63,7 +95,7 @@ def render_plan(plan: Plan, warehouse: str) -> str:
         inputs = " + ".join(stage.inputs)
         lines.append(f"  {name:<20} <- {inputs}")
         lines.append(f"  {'':<20}    {_describe(stage)}")
-        note = salting_note(stage)
+        note = salting_note(stage, salting)
         if note:
             lines.append(f"  {'':<20}    {note}")
         schema = plan.schemas.get(name)
