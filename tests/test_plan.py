@@ -167,6 +167,10 @@ def describe_render_plan():
                 "(salting.target_bytes_per_salt); a hash join when the right side's partitions "
                 "are at most a piece; with 'sample' or AQE off, detected hot keys of the left "
                 "side on user") in text
+        small = render_plan(make_plan(_joined(), "2026-11-26"), "wh",
+                            SaltSettings(min_hot_bytes=1536, target_bytes_per_salt=1))
+        assert "a partition over 1.5 KiB (salting.min_hot_bytes)" in small
+        assert "into pieces of 1 MiB" in small  # the floor skew_conf keeps
 
     def it_says_when_joins_sample_their_hot_keys_or_salting_is_off():
         from pipelines.core.render import render_plan

@@ -27,7 +27,12 @@ def _describe(stage: Any) -> str:
 
 
 def _mib(size: str) -> str:
-    return f"{int(size) / 2**20:g} MiB"
+    """A byte count as the settings files write it: MiB, KiB or bytes."""
+    n = int(size)
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
 
 
 def _aqe_split(salting: SaltSettings | None) -> str:
