@@ -140,8 +140,8 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     spark = _spark(settings)
     schemas = check_schemas(spark, plan)
     plan.schemas.update(schemas)
-    _emit(args, {"status": "ok", **plan.to_dict()}, render_plan(plan, settings.warehouse_path,
-                                                               settings.salting))
+    text = render_plan(plan, settings.warehouse_path, settings.salting)
+    _emit(args, {"status": "ok", **plan.to_dict()}, text)
     return ExitCode.OK
 
 

@@ -26,7 +26,7 @@ def _describe(stage: Any) -> str:
     return type(stage).__name__
 
 
-def _mib(size: str) -> str:
+def _size(size: str) -> str:
     """A byte count as the settings files write it: MiB, KiB or bytes."""
     n = int(size)
     for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
@@ -43,9 +43,9 @@ def _aqe_split(salting: SaltSettings | None) -> str:
     if not conf:
         return ""
     aqe = "spark.sql.adaptive."
-    return (f": a partition over {_mib(conf[aqe + 'skewJoin.skewedPartitionThresholdInBytes'])}"
+    return (f": a partition over {_size(conf[aqe + 'skewJoin.skewedPartitionThresholdInBytes'])}"
             f" (salting.min_hot_bytes) and {conf[aqe + 'skewJoin.skewedPartitionFactor']}x the"
-            f" median, into pieces of {_mib(conf[aqe + 'advisoryPartitionSizeInBytes'])}"
+            f" median, into pieces of {_size(conf[aqe + 'advisoryPartitionSizeInBytes'])}"
             " (salting.target_bytes_per_salt); a hash join when the right side's partitions"
             " are at most a piece")
 
@@ -76,11 +76,10 @@ def salting_note(stage: Any, salting: SaltSettings | None = None) -> str | None:
         on = ", ".join(stage.on)
         if salting is not None and not salting.enabled:
             return f"salting: {pre}off (salting.enabled: false)"
-        if stage.salt == "auto" and not stage.hot_keys and salting is not None \
-                and salting.auto_join != "aqe":
-            return (f"salting: {pre}hot keys of the left side on {on}, detected from a sample "
-                    f"(salting.auto_join: {salting.auto_join})")
         if stage.salt == "auto" and not stage.hot_keys:
+            if salting is not None and salting.auto_join != "aqe":
+                return (f"salting: {pre}hot keys of the left side on {on}, detected from a "
+                        f"sample (salting.auto_join: {salting.auto_join})")
             return (f"salting: {pre}AQE splits skewed partitions (salting.auto_join: aqe)"
                     f"{_aqe_split(salting)}; "
                     f"with 'sample' or AQE off, detected hot keys of the left side on {on}")
