@@ -50,13 +50,14 @@ def framework_codegen_cache() -> int:
 
 class Cost(NamedTuple):
     """What one call cost: its wall seconds, the Spark jobs it ran, the classes Spark
-    generated and compiled during it, and the seconds the JVM's JIT compilers spent compiling
-    during it."""
+    generated and compiled during it, the seconds the JVM's JIT compilers spent compiling
+    during it, and the seconds its garbage collectors report for it."""
 
     wall_s: float
     jobs: int
     classes: int
     jit_s: float
+    gc_s: float = 0.0
 
 
 def spark_jobs(spark) -> int:
@@ -72,10 +73,18 @@ def cost_of(spark, fn: Callable[[], object]) -> Cost:
     classes = jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
     jit = jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
     jobs_before, classes_before = spark_jobs(spark), classes.getCount()
-    jit_before = jit.getTotalCompilationTime()
+    jit_before, gc_before = jit.getTotalCompilationTime(), _gc_ms(jvm)
     wall = timed(fn)
     return Cost(wall, spark_jobs(spark) - jobs_before, int(classes.getCount() - classes_before),
-                (jit.getTotalCompilationTime() - jit_before) / 1000.0)
+                (jit.getTotalCompilationTime() - jit_before) / 1000.0,
+                (_gc_ms(jvm) - gc_before) / 1000.0)
+
+
+def _gc_ms(jvm) -> int:
+    """Milliseconds the JVM's garbage collectors have reported so far (GarbageCollectorMXBean:
+    for G1, its young and mixed collections and its pauses)."""
+    beans = jvm.java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()
+    return sum(int(beans.get(i).getCollectionTime()) for i in range(beans.size()))
 
 
 def in_turn(repeat: int, sides: list[T]) -> list[T]:

@@ -26,7 +26,10 @@ Targets: salted wall time <= 1.0x Spark defaults, max/median <= 1.5x, projected 
 makespan >= 5x shorter.
 The session keeps as many generated classes as the framework's own sessions
 (``spark.sql.codegen.cache.maxEntries``, 1000 in ``conf/base.yaml``; Spark's default is 100):
-``--codegen-cache N`` sets another number.
+``--codegen-cache N`` sets another number. The driver, where the tasks run, has Spark's default
+heap (``spark.driver.memory``, 1g), as the framework's sessions do: ``--driver-memory 4g``
+measures with another. The time the garbage collectors report for each measured run is
+printed.
 ``--warmups W`` runs every mode W times before the measured repeats (default 8; 4 in sessions
 15-17, 1 before): the JIT keeps compiling Spark's code for many runs of a query, on the two
 cores the tasks run on, and a task that shares its core with a compiler thread lasts longer
@@ -34,7 +37,7 @@ than its CPU time (after 4 rounds the salted reduce still compiled about 1.3 s p
 JIT time of each measured run is printed.
 ``--workload reduce|join`` runs one workload only.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
-[--workload reduce|join] [--codegen-cache N] [--conf KEY=VALUE ...]
+[--workload reduce|join] [--codegen-cache N] [--driver-memory SIZE] [--conf KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def make_data(spark, folder: str, rows: int, hot_share: float) -> tuple[str, str
 def _median_report(reports: list[dict]) -> dict:
     """Each figure's median over the repeats (one slow task in one repeat is noise here)."""
     keys = ("tasks", "task_max_over_median", "task_cpu_max_over_median", "makespan_64_slots_ms",
-            "all_stages_makespan_64_slots_ms", "jit_ms", "classes")
+            "all_stages_makespan_64_slots_ms", "jit_ms", "gc_ms", "classes")
     out = {}
     for key in keys:
         values = [r[key] for r in reports if r.get(key) is not None]
@@ -90,13 +93,17 @@ def main() -> None:
     parser.add_argument("--codegen-cache", type=int, default=framework_codegen_cache(),
                         help="spark.sql.codegen.cache.maxEntries (default: the framework's "
                              "setting; Spark's own default is 100)")
+    parser.add_argument("--driver-memory", default="1g",
+                        help="spark.driver.memory (default: Spark's, 1g, as the framework's "
+                             "sessions have)")
     parser.add_argument("--conf", action="append", default=[],
                         help="a framework setting KEY=VALUE (as pipelines run --conf)")
     args = parser.parse_args()
     # Spark's default partition count, and partitions sized as Spark sizes them for 64 task
     # slots (file splits, AQE's coalescing), so that task durations project to 64 slots
     spark = plain_spark(shuffle_partitions=200, spark__default__parallelism="64",
-                        spark__sql__codegen__cache__maxEntries=str(args.codegen_cache))
+                        spark__sql__codegen__cache__maxEntries=str(args.codegen_cache),
+                        spark__driver__memory=args.driver_memory)
     spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     from pipelines.core.salting import (
         decide_salting,
@@ -184,7 +191,7 @@ def main() -> None:
                     cost = cost_of(spark, make(mode))
                 walls[mode].append(cost.wall_s)
                 skews[mode].append({**(probe.report(name) or {}), "jit_ms": cost.jit_s * 1000,
-                                    "classes": cost.classes})
+                                    "gc_ms": cost.gc_s * 1000, "classes": cost.classes})
         for mode in modes:
             s = _median_report(skews[mode])
             results[(workload, mode)] = (median(walls[mode]), s)
@@ -202,6 +209,7 @@ def main() -> None:
                   f"makespan64={s.get('makespan_64_slots_ms', 0) / 1000:.2f}s "
                   f"(all stages {s.get('all_stages_makespan_64_slots_ms', 0) / 1000:.2f}s) "
                   f"JIT compiling {(s.get('jit_ms') or 0) / 1000:.1f}s, "
+                  f"GC {(s.get('gc_ms') or 0) / 1000:.2f}s, "
                   f"classes compiled {s.get('classes')}; max/median per repeat "
                   f"{[r.get('task_max_over_median') for r in skews[mode]]}",
                   flush=True)
@@ -218,6 +226,7 @@ def main() -> None:
             "salted_shuffle_bytes_max_over_median": salted[1].get("bytes_max_over_median"),
             "salted_task_cpu_max_over_median": salted[1].get("task_cpu_max_over_median"),
             "salted_jit_compile_s": round((salted[1].get("jit_ms") or 0) / 1000, 2),
+            "salted_gc_s": round((salted[1].get("gc_ms") or 0) / 1000, 2),
             "default_task_max_over_median": default[1].get("task_max_over_median"),
             "makespan64_default_over_salted": round(
                 default[1].get("makespan_64_slots_ms", 0)
@@ -228,7 +237,8 @@ def main() -> None:
         }
     print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share,
                                    "warmups": args.warmups, "repeats": args.repeats,
-                                   "codegen_cache": args.codegen_cache, **summary}))
+                                   "codegen_cache": args.codegen_cache,
+                                   "driver_memory": args.driver_memory, **summary}))
     shutil.rmtree(folder, ignore_errors=True)
 
 
