@@ -37,12 +37,12 @@ def _size(size: str) -> str:
 
 def _aqe_split(salting: SaltSettings | None) -> str:
     """The sizes of AQE's skew split that the framework's session sets, when it sets them."""
+    from pipelines.core.salting import _AQE as aqe
     from pipelines.core.salting import skew_conf
 
     conf = skew_conf(salting) if salting is not None else {}
     if not conf:
         return ""
-    aqe = "spark.sql.adaptive."
     return (f": a partition over {_size(conf[aqe + 'skewJoin.skewedPartitionThresholdInBytes'])}"
             f" (salting.min_hot_bytes) and {conf[aqe + 'skewJoin.skewedPartitionFactor']}x the"
             f" median, into pieces of {_size(conf[aqe + 'advisoryPartitionSizeInBytes'])}"
