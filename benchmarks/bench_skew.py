@@ -28,7 +28,9 @@ The session keeps as many generated classes as the framework's own sessions
 (``spark.sql.codegen.cache.maxEntries``, 1000 in ``conf/base.yaml``; Spark's default is 100):
 ``--codegen-cache N`` sets another number. The driver, where the tasks run, has Spark's default
 heap (``spark.driver.memory``, 1g), as the framework's sessions do: ``--driver-memory 4g``
-measures with another. The time the garbage collectors report for each measured run is
+measures with another; ``--driver-java-options "..."`` passes JVM flags to that driver
+(``spark.driver.extraJavaOptions``), for instance to run the JIT's compiler threads at the
+lowest CPU priority. The time the garbage collectors report for each measured run is
 printed.
 ``--warmups W`` runs every mode W times before the measured repeats (default 8; 4 in sessions
 15-17, 1 before): the JIT keeps compiling Spark's code for many runs of a query, on the two
@@ -37,7 +39,8 @@ than its CPU time (after 4 rounds the salted reduce still compiled about 1.3 s p
 JIT time of each measured run is printed.
 ``--workload reduce|join`` runs one workload only.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
-[--workload reduce|join] [--codegen-cache N] [--driver-memory SIZE] [--conf KEY=VALUE ...]
+[--workload reduce|join] [--codegen-cache N] [--driver-memory SIZE]
+[--driver-java-options FLAGS] [--conf KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="1g",
                         help="spark.driver.memory (default: Spark's, 1g, as the framework's "
                              "sessions have)")
+    parser.add_argument("--driver-java-options", default="",
+                        help="spark.driver.extraJavaOptions for the benchmark's JVM")
     parser.add_argument("--conf", action="append", default=[],
                         help="a framework setting KEY=VALUE (as pipelines run --conf)")
     args = parser.parse_args()
@@ -103,7 +108,9 @@ def main() -> None:
     # slots (file splits, AQE's coalescing), so that task durations project to 64 slots
     spark = plain_spark(shuffle_partitions=200, spark__default__parallelism="64",
                         spark__sql__codegen__cache__maxEntries=str(args.codegen_cache),
-                        spark__driver__memory=args.driver_memory)
+                        spark__driver__memory=args.driver_memory,
+                        **({"spark__driver__extraJavaOptions": args.driver_java_options}
+                           if args.driver_java_options else {}))
     spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
     from pipelines.core.salting import (
         decide_salting,
@@ -238,7 +245,9 @@ def main() -> None:
     print("SUMMARY " + json.dumps({"rows": args.rows, "hot_share": args.hot_share,
                                    "warmups": args.warmups, "repeats": args.repeats,
                                    "codegen_cache": args.codegen_cache,
-                                   "driver_memory": args.driver_memory, **summary}))
+                                   "driver_memory": args.driver_memory,
+                                   "driver_java_options": args.driver_java_options,
+                                   **summary}))
     shutil.rmtree(folder, ignore_errors=True)
 
 
