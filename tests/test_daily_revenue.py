@@ -133,6 +133,13 @@ def describe_plan():
         assert sinks["fact_daily_revenue"]["predicate"] == f"order_date = '{DATE}'"
         assert sinks["customer_totals"]["keys"] == ["customer_id"]
 
+    def it_words_the_json_salting_notes_with_the_runs_settings(spark, warehouse, capsys):
+        code, out, err = cli(capsys, "plan", "daily_revenue", "--date", DATE,
+                             "--conf", "salting.enabled=false", warehouse=warehouse)
+        assert code == 0, err
+        notes = [s["salting"] for s in out["stages"] if s["salting"]]
+        assert notes and all("off (salting.enabled: false)" in n for n in notes), notes
+
     def it_lists_the_pipelines(spark, warehouse, capsys):
         code, out, _ = cli(capsys, "list", warehouse=warehouse)
         assert code == 0

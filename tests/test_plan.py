@@ -182,3 +182,15 @@ def describe_render_plan():
         assert ("salting: hot keys of the left side on user, detected from a sample "
                 "(salting.auto_join: sample)") in sampled
         assert "salting: off (salting.enabled: false)" in off  # broadcast="none"
+
+    def it_gives_the_json_plan_the_text_plans_salting_notes():
+        from pipelines.core.render import render_plan
+        from pipelines.core.settings import SaltSettings
+
+        plan = make_plan(_joined(), "2026-11-26")
+        for salting in (SaltSettings(), SaltSettings(enabled=False),
+                        SaltSettings(auto_join="sample")):
+            note = {s["name"]: s["salting"] for s in plan.to_dict(salting)["stages"]}["joined"]
+            assert note in render_plan(plan, "wh", salting)
+        off = plan.to_dict(SaltSettings(enabled=False))["stages"][0]["salting"]
+        assert off == "salting: off (salting.enabled: false)"

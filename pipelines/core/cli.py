@@ -141,7 +141,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     schemas = check_schemas(spark, plan)
     plan.schemas.update(schemas)
     text = render_plan(plan, settings.warehouse_path, settings.salting)
-    _emit(args, {"status": "ok", **plan.to_dict()}, text)
+    _emit(args, {"status": "ok", **plan.to_dict(settings.salting)}, text)
     return ExitCode.OK
 
 

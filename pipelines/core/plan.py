@@ -20,6 +20,7 @@ from typing import Any
 from pipelines.core.errors import DefinitionError, UsageError
 from pipelines.core.expectations import SEVERITIES, Expectation
 from pipelines.core.quality import MAX_DROP_CHECKS
+from pipelines.core.settings import SaltSettings
 from pipelines.core.spec import (
     JOIN_TYPES,
     SINK_MODES,
@@ -76,7 +77,9 @@ class Plan:
                 out.append((src, node.name))
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, salting: SaltSettings | None = None) -> dict[str, Any]:
+        """The plan as JSON-ready data; ``salting`` (the run's settings) words each stage's
+        salting note as the text plan does."""
         return {
             "pipeline": self.name,
             "params": self.params,
@@ -89,7 +92,7 @@ class Plan:
                 {"name": n, "kind": type(self.stage(n)).__name__.lower(),
                  "inputs": list(self.stage(n).inputs),
                  "columns": _columns(self.schemas.get(n)),
-                 "salting": _salting_note(self.stage(n)),
+                 "salting": _salting_note(self.stage(n), salting),
                  "checks": [{"name": c.name, "severity": c.severity}
                             for c in self.stage(n).checks]}
                 for n in self.order
@@ -102,10 +105,10 @@ class Plan:
         }
 
 
-def _salting_note(stage: Any) -> str | None:
+def _salting_note(stage: Any, salting: SaltSettings | None) -> str | None:
     from pipelines.core.render import salting_note
 
-    return salting_note(stage)
+    return salting_note(stage, salting)
 
 
 def _columns(schema: Any) -> list[str] | None:
