@@ -12,7 +12,7 @@ from pipelines.core.delta_io import (
     is_retryable_conflict,
     publish,
 )
-from pipelines.core.errors import DefinitionError, QualityError
+from pipelines.core.errors import DefinitionError, PublishError, QualityError
 from pipelines.core.spec import Sink
 from pipelines.core.tables import current_version
 
@@ -40,6 +40,19 @@ def describe_append():
         publish(spark, df, sink, path, _txn(1), pipeline="p")
         publish(spark, df, sink, path, _txn(2), pipeline="p")
         assert spark.read.format("delta").load(path).count() == 2
+
+    def it_never_reports_a_skipped_write_the_table_no_longer_holds(spark, warehouse):
+        from delta.tables import DeltaTable
+
+        path = f"{warehouse}/tables/t"
+        df = spark.createDataFrame([(1, "a")], "id int, v string")
+        sink = Sink("s", input="x", table="t", mode="append")
+        first = publish(spark, df, sink, path, _txn(1), pipeline="p")
+        DeltaTable.forPath(spark, path).restoreToVersion(first.version - 1)
+        with pytest.raises(PublishError) as err:
+            publish(spark, df, sink, path, _txn(1), pipeline="p")  # Delta skips it
+        assert (err.value.sink, err.value.key) == ("s", f"v{first.version + 1}")
+        assert spark.read.format("delta").load(path).count() == 0
 
 
 def describe_overwrite_partitions():

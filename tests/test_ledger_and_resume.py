@@ -109,6 +109,33 @@ def describe_resume():
         assert table(spark, warehouse, "user_totals").count() == 2
 
 
+def describe_rerunning_a_succeeded_date():
+    def it_skips_it_while_code_configuration_and_input_files_are_unchanged(spark, warehouse,
+                                                                          capsys):
+        _land(warehouse, DATE, [("a", 1)])
+        assert _run(capsys, warehouse)[0] == 0
+        code, out, _ = _run(capsys, warehouse)
+        assert (code, out["status"], out["generation"]) == (0, "skipped", 1)
+        assert "same code, configuration and input files" in out["message"]
+
+    def it_publishes_a_new_generation_when_the_code_changed(spark, warehouse, capsys,
+                                                            monkeypatch):
+        _land(warehouse, DATE, [("a", 1)])
+        _, first, _ = _run(capsys, warehouse)
+        monkeypatch.setattr(runner_module, "code_hash", lambda _pipeline: "fixed-code")
+        code, out, _ = _run(capsys, warehouse)
+        assert (code, out["status"], out["generation"]) == (0, "succeeded", 2)
+        assert out["message"] == f"generation 2: code changed since run {first['run_id']}"
+
+    def it_publishes_a_new_generation_when_an_input_file_changed(spark, warehouse, capsys):
+        _land(warehouse, DATE, [("a", 1)])
+        _, first, _ = _run(capsys, warehouse)
+        _land(warehouse, DATE, [("a", 1), ("late", 9)])
+        code, out, _ = _run(capsys, warehouse)
+        assert (code, out["status"], out["generation"]) == (0, "succeeded", 2)
+        assert "input events changed" in out["message"]
+
+
 def describe_staging_folders():
     def it_resumes_only_from_a_folder_whose_write_completed(spark, warehouse):
         path = f"{warehouse}/_pipelines/staging/p/{DATE}/g1/stage"
@@ -180,6 +207,18 @@ def describe_rollback():
         assert [r["user"] for r in table(spark, warehouse, "user_totals").collect()] == ["a"]
         _, shown, _ = cli(capsys, "show", second["run_id"], warehouse=warehouse)
         assert shown["status"] == "rolled_back"
+
+    def it_publishes_again_when_the_rolled_back_date_runs_again(spark, warehouse, capsys):
+        _land(warehouse, DATE, [("a", 1), ("b", 2)])
+        _, first, _ = _run(capsys, warehouse)
+        assert cli(capsys, "rollback", first["run_id"], warehouse=warehouse)[0] == 0
+        assert table(spark, warehouse, "user_totals").count() == 0
+        code, out, _ = _run(capsys, warehouse)
+        assert (code, out["status"], out["generation"]) == (0, "succeeded", 2)
+        assert out["message"] == "generation 2: generation 1 was rolled back"
+        assert out["outputs"][0]["already_committed"] is False
+        assert sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "user", "total").collect()) == [("a", 1), ("b", 2)]
 
     def it_refuses_to_roll_back_under_later_commits(spark, warehouse, capsys):
         _land(warehouse, DATE, [("a", 1)])

@@ -20,8 +20,12 @@ __all__ = ["check_schemas"]
 
 def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
     name = plan.name
-    frames: dict[str, DataFrame] = {s.name: empty_source(spark, s)
-                                    for s in plan.sources.values()}
+    frames: dict[str, DataFrame] = {}
+    for source in plan.sources.values():
+        try:
+            frames[source.name] = empty_source(spark, source)
+        except AnalysisException as exc:  # a bad 'where': unknown column, syntax, type
+            raise analysis_error(exc, pipeline=name, source=source.name) from None
     schemas: dict[str, StructType] = {k: v.schema for k, v in frames.items()}
     for stage_name in plan.order:
         stage = plan.stage(stage_name)

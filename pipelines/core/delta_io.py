@@ -183,9 +183,27 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
         raise PublishError(f"no commit of this run found in {sink.table} after writing "
                            f"(versions {before}->{after})", pipeline=pipeline, sink=sink.name)
     version, rows = found
+    if after == before:
+        _check_still_holds(spark, path, version, after, sink=sink, pipeline=pipeline)
     key_check = (keys_proven_by or "query") if sink.mode == "merge" else None
     return PublishResult(sink.name, sink.table, path, sink.mode, version, rows,
                          skipped=(after == before), key_check=key_check)
+
+
+def _check_still_holds(spark: SparkSession, path: str, version: int, latest: int | None, *,
+                       sink: Sink, pipeline: str) -> None:
+    """A write Delta skipped as already committed (in ``version``) is reported as written only
+    while the table still holds it: no later commit restored the table to before it."""
+    for later in range(version + 1, (latest or version) + 1):
+        info = commit_info(spark, path, later)
+        restored_to = (info.get("operationParameters") or {}).get("version")
+        if info.get("operation") != "RESTORE" or (restored_to is not None
+                                                  and int(restored_to) >= version):
+            continue
+        raise PublishError(
+            f"Delta skipped the write to {sink.table} as committed in v{version}, but v{later} "
+            "restored the table to an earlier version; rerun with --force to publish a new "
+            "generation", pipeline=pipeline, sink=sink.name, key=f"v{later}")
 
 
 def _check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:

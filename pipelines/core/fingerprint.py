@@ -53,14 +53,16 @@ def config_hash(settings: Settings) -> str:
 
 
 def files_fingerprint(spark: SparkSession, path: str) -> str:
-    """Names, sizes and modification times of every file under ``path`` (driver-side)."""
+    """Names (relative to ``path``), sizes and modification times of every file under
+    ``path`` (driver-side): the same files moved with their warehouse keep their fingerprint."""
     jvm: Any = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    root = fs.makeQualified(hpath).toString().rstrip("/")
     entries = []
     it = fs.listFiles(hpath, True)
     while it.hasNext():
         status = it.next()
-        entries.append(f"{status.getPath().toString()}|{status.getLen()}|"
-                       f"{status.getModificationTime()}")
+        name = status.getPath().toString().removeprefix(root)
+        entries.append(f"{name}|{status.getLen()}|{status.getModificationTime()}")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]

@@ -17,6 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.core.declared_options import (
+    check_expectation_options,
+    check_sink_options,
+    check_source_options,
+    check_stage_options,
+)
 from pipelines.core.errors import DefinitionError, UsageError
 from pipelines.core.expectations import SEVERITIES, Expectation
 from pipelines.core.quality import MAX_DROP_CHECKS
@@ -270,6 +276,7 @@ def _check_source(pipeline: str, source: Source) -> None:
     if source.schema is None:
         raise DefinitionError("a source needs a declared schema (see schemas/)",
                               pipeline=pipeline, source=source.name)
+    check_source_options(pipeline, source)
 
 
 def _salt_ok(value: Any) -> bool:
@@ -318,6 +325,7 @@ def _check_stage(pipeline: str, stage: Any) -> None:
                                   f"{stage.broadcast!r}", **where)
     else:
         raise DefinitionError(f"unknown stage type {type(stage).__name__}", **where)
+    check_stage_options(pipeline, stage)
 
 
 def _check_sink(pipeline: str, sink: Sink) -> None:
@@ -333,6 +341,7 @@ def _check_sink(pipeline: str, sink: Sink) -> None:
     if not (sink.salt_partitions == "auto" or sink.salt_partitions == "off"
             or (isinstance(sink.salt_partitions, int) and sink.salt_partitions >= 1)):
         raise DefinitionError("salt_partitions must be 'auto', 'off' or a count >= 1", **where)
+    check_sink_options(pipeline, sink)
 
 
 def _check_expectations(pipeline: str, node: str, checks: Any) -> None:
@@ -346,3 +355,4 @@ def _check_expectations(pipeline: str, node: str, checks: Any) -> None:
         if check.severity == "drop" and not check.row_level:
             raise DefinitionError(f"{check.name}: only row-level expectations can drop rows",
                                   pipeline=pipeline, stage=node)
+        check_expectation_options(pipeline, node, check)

@@ -55,7 +55,7 @@ from pipelines.core.skew import SkewProbe
 from pipelines.core.sources import open_source
 from pipelines.core.spec import Join, Map, Sink
 from pipelines.core.stages import apply_stage
-from pipelines.core.tables import path_exists, table_path
+from pipelines.core.tables import landing_path, path_exists, table_path
 
 __all__ = ["Runner", "run_pipeline"]
 
@@ -171,21 +171,24 @@ class Runner:
     def _run(self, result: RunResult) -> None:
         plan = self.plan
         previous = self.ledger.runs(plan.name, plan.date)
-        generation, resume_from = self._generation(previous)
+        code, config = code_hash(plan.pipeline), config_hash(self.settings)
+        generation, resume_from, why = self._generation(previous, code, config)
         if generation == 0:
             last = [r for r in previous if r.status == "succeeded"][-1]
             result.status, result.exit_code = "skipped", ExitCode.OK
             result.generation, result.attempt = last.generation, last.attempt
-            result.message = (f"{plan.name} {plan.date} already succeeded in run {last.run_id};"
-                              " use --force to run it again")
+            result.message = (f"{plan.name} {plan.date} already succeeded in run {last.run_id} "
+                              "with the same code, configuration and input files; use --force "
+                              "to run it again")
             return
+        if why:
+            result.message = f"generation {generation}: {why}"
         if self.validate:
             from pipelines.core.analysis import check_schemas
 
             plan.schemas.update(check_schemas(self.spark, plan))
         attempt = 1 + sum(1 for r in previous if r.generation == generation)
         result.generation, result.attempt = generation, attempt
-        code, config = code_hash(plan.pipeline), config_hash(self.settings)
         pinned = resume_from.data.get("inputs", {}) if resume_from else {}
         if resume_from is not None:
             self._check_resumable(resume_from, code, config)
@@ -242,24 +245,56 @@ class Runner:
         if self.start_recorded is not None:
             self.start_recorded.result()
 
-    def _generation(self, previous: list[RunRecord]) -> tuple[int, RunRecord | None]:
-        """(generation to run, the failed attempt being resumed or None); 0 means skip."""
+    def _generation(self, previous: list[RunRecord], code: str, config: str,
+                    ) -> tuple[int, RunRecord | None, str]:
+        """(generation to run, the failed attempt being resumed or None, why a succeeded or
+        rolled-back date runs again); generation 0 means skip."""
+        name, date = self.plan.name, self.plan.date
         if not previous:
             if self.resume:
-                raise UsageError(f"nothing to resume for {self.plan.name} {self.plan.date}",
-                                 pipeline=self.plan.name)
-            return 1, None
+                raise UsageError(f"nothing to resume for {name} {date}", pipeline=name)
+            return 1, None, ""
         latest_gen = max(r.generation for r in previous)
         same = [r for r in previous if r.generation == latest_gen]
-        if any(r.status == "succeeded" for r in same):
+        succeeded = [r for r in same if r.status == "succeeded"]
+        if succeeded:
             if self.resume:
-                raise UsageError(f"{self.plan.name} {self.plan.date} already succeeded; nothing "
-                                 "to resume", pipeline=self.plan.name)
-            return (latest_gen + 1, None) if self.force else (0, None)
+                raise UsageError(f"{name} {date} already succeeded; nothing to resume",
+                                 pipeline=name)
+            if self.force:
+                return latest_gen + 1, None, "forced"
+            changed = self._changed_since(succeeded[-1], code, config)
+            if not changed:
+                return 0, None, ""
+            return (latest_gen + 1, None, f"{', '.join(changed)} changed since run "
+                    f"{succeeded[-1].run_id}")
+        if any(r.status == "rolled_back" for r in same):
+            if self.resume:
+                raise UsageError(f"{name} {date} generation {latest_gen} was rolled back; "
+                                 "nothing to resume", pipeline=name)
+            # Delta remembers the rolled-back generation's writes: only a new one publishes
+            return latest_gen + 1, None, f"generation {latest_gen} was rolled back"
         if self.force:
-            return latest_gen + 1, None
+            return latest_gen + 1, None, "forced"
         started = [r for r in same if r.data.get("inputs") is not None]
-        return latest_gen, (started[0] if started else None)
+        return latest_gen, (started[0] if started else None), ""
+
+    def _changed_since(self, run: RunRecord, code: str, config: str) -> list[str]:
+        """What differs from the succeeded ``run``: its code, its configuration, or the files
+        of a file source (names, sizes, modification times). A Delta source's new commits do
+        not count: a shared table gains commits for other dates; ``--force`` reruns then."""
+        changed = [what for what, old, new in (("code", run.code_hash, code),
+                                               ("configuration", run.config_hash, config))
+                   if old and old != new]
+        recorded = run.data.get("inputs") or {}
+        for source in self.plan.sources.values():
+            if source.format == "delta":
+                continue
+            path = landing_path(self.warehouse, source.path)
+            now = files_fingerprint(self.spark, path) if path_exists(self.spark, path) else None
+            if recorded.get(source.name, {}).get("fingerprint") != now:
+                changed.append(f"input {source.name}")
+        return changed
 
     def _check_resumable(self, previous: RunRecord, code: str, config: str) -> None:
         for what, old, new in (("code", previous.code_hash, code),

@@ -16,7 +16,7 @@ from pipelines.core.tables import (
     table_path,
 )
 
-__all__ = ["SourceRead", "open_source", "empty_source"]
+__all__ = ["SourceRead", "open_source", "empty_source", "declared_view"]
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,13 @@ def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline
                                  source=source.name, file=path)
         pinned = latest if version is None else version
         df = read_delta(spark, path, pinned)
-        if source.where:
-            df = df.where(source.where)
         if source.schema is not None:
             missing = [f.name for f in source.schema.fields if f.name not in df.columns]
             if missing:
                 raise InputDataError(f"table lacks declared column '{missing[0]}'",
                                      pipeline=pipeline, source=source.name, column=missing[0],
                                      file=path)
-            df = df.select(*[f.name for f in source.schema.fields])
-        return SourceRead(source.name, path, pinned, df)
+        return SourceRead(source.name, path, pinned, declared_view(df, source))
     path = landing_path(warehouse, source.path)
     if not path_exists(spark, path):
         raise InputDataError(f"input not found: {path}", pipeline=pipeline, source=source.name,
@@ -57,9 +54,21 @@ def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline
     options.update(source.options)
     for key, value in options.items():
         reader = reader.option(key, value)
-    return SourceRead(source.name, path, None, reader.format(source.format).load(path))
+    frame = reader.format(source.format).load(path)
+    return SourceRead(source.name, path, None, declared_view(frame, source))
+
+
+def declared_view(df: DataFrame, source: Source) -> DataFrame:
+    """What the source declares on top of the raw read, for every format: its ``where``
+    filter (Spark pushes it into the file or Delta scan) and its columns, in declared order."""
+    if source.where:
+        df = df.where(source.where)
+    if source.schema is not None:
+        df = df.select(*[f.name for f in source.schema.fields])
+    return df
 
 
 def empty_source(spark: SparkSession, source: Source) -> DataFrame:
-    """An empty DataFrame with the source's schema (for planning without reading data)."""
-    return spark.createDataFrame([], source.schema)
+    """An empty DataFrame with the source's schema and declared view (for planning without
+    reading data: a bad ``where`` fails here, naming the source)."""
+    return declared_view(spark.createDataFrame([], source.schema), source)

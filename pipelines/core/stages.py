@@ -75,8 +75,10 @@ def _require_columns(df: DataFrame, columns: Any, pipeline: str, stage: str,
                 pipeline=pipeline, stage=stage, column=col)
 
 
-def analysis_error(exc: AnalysisException, *, pipeline: str, stage: str) -> DefinitionError:
-    """A one-line DefinitionError naming the column Spark could not resolve."""
+def analysis_error(exc: AnalysisException, *, pipeline: str, stage: str | None = None,
+                   source: str | None = None) -> DefinitionError:
+    """A one-line DefinitionError naming the column Spark could not resolve, and the stage
+    (or source) whose code or declaration referred to it."""
     params: dict[str, Any] = {}
     try:
         params = dict(exc.getMessageParameters() or {})
@@ -92,4 +94,4 @@ def analysis_error(exc: AnalysisException, *, pipeline: str, stage: str) -> Defi
         condition = ""
     first_line = str(exc).splitlines()[0] if str(exc) else condition
     return DefinitionError(f"Spark analysis failed: {first_line}", pipeline=pipeline,
-                           stage=stage, column=column, key=condition or None)
+                           stage=stage, source=source, column=column, key=condition or None)
