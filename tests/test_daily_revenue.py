@@ -98,9 +98,17 @@ def describe_a_nightly_run():
 
     def it_is_a_no_op_when_the_date_already_succeeded(spark, demo, capsys, delta_versions):
         before = delta_versions(demo)
-        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)
-        assert code == 0 and out["status"] == "skipped"
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, *SALT_CONF,
+                           warehouse=demo)
+        assert code == 0 and out["status"] == "skipped", out.get("message")
         assert delta_versions(demo) == before
+
+    def it_runs_the_date_again_when_its_configuration_changed(spark, demo, capsys):
+        first_fact = table(spark, demo, "fact_daily_revenue").collect()
+        code, out, _ = cli(capsys, "run", "daily_revenue", "--date", DATE, warehouse=demo)
+        assert (code, out["status"], out["generation"]) == (0, "succeeded", 2)
+        assert out["message"].startswith("generation 2: configuration changed since run ")
+        assert sorted(table(spark, demo, "fact_daily_revenue").collect()) == sorted(first_fact)
 
     def it_gives_identical_tables_when_forced_to_run_again(spark, demo, capsys):
         first_fact = table(spark, demo, "fact_daily_revenue").collect()

@@ -15,7 +15,8 @@ from pipelines.core.spec import Map, Pipeline
 
 __all__ = ["code_hash", "config_hash", "files_fingerprint"]
 
-_IGNORED_SETTINGS = ("env", "log_level", "retries", "lock_dir", "secrets", "timezone",
+# where the data lives and how a run is operated, not what it computes
+_IGNORED_SETTINGS = ("env", "warehouse", "log_level", "retries", "lock_dir", "secrets", "timezone",
                      "pipeline_packages", "materialize")
 
 
