@@ -9,7 +9,7 @@ export PIPELINES_CONF_DIR ?= $(abspath conf)
 WAREHOUSE ?= warehouse
 
 .PHONY: help setup demo test test-slow test-cluster bench bench-skew bench-quality lint \
-        notebook package cluster-start cluster-stop clean
+        package clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
-	$(PY) -m pipelines.core.session --warm   # resolve the Delta JARs from Maven Central once
+	$(PY) -m pipelines.core.execution.session --warm   # resolve the Delta JARs from Maven Central once
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv, install pinned dependencies, fetch the Delta JARs
@@ -44,8 +44,10 @@ bench-skew: setup  ## salted vs Spark defaults vs AQE off on skewed data
 bench-quality: setup  ## cost of ten expectations vs the stage itself
 	$(PY) benchmarks/bench_quality.py
 
-lint: setup  ## ruff
+lint: setup  ## ruff, the layer contracts (import-linter) and mypy on the framework
 	$(VENV)/bin/ruff check pipelines transforms schemas tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 package: setup  ## build the --py-files zip, conf and spark-submit flags into dist/
 	$(VENV)/bin/pipelines package --out dist

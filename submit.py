@@ -3,7 +3,7 @@
     spark-submit [--master ...] [--packages io.delta:...] submit.py run daily_revenue --date D
 """
 
-from pipelines.core.cli import entry
+from pipelines.core.interfaces.cli import entry
 
 if __name__ == "__main__":
     entry()

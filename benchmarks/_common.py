@@ -42,7 +42,7 @@ def plain_spark(shuffle_partitions: int = 8, **conf: str):
 def framework_codegen_cache() -> int:
     """The generated-class cache size the framework's own sessions start with
     (``spark.sql.codegen.cache.maxEntries`` in ``conf/base.yaml``; Spark's default is 100)."""
-    from pipelines.core.settings import load_settings
+    from pipelines.core.config.settings import load_settings
 
     conf = load_settings("local", []).spark.conf
     return int(conf.get("spark.sql.codegen.cache.maxEntries", 100))

@@ -18,14 +18,14 @@ from _common import framework_codegen_cache, in_turn, median, plain_spark, timed
 spark = plain_spark(spark__sql__codegen__cache__maxEntries=str(framework_codegen_cache()))
 root = sys.argv[4] if len(sys.argv) > 4 else "/tmp/bench-conf-ab"
 if not os.path.isdir(f"{root}/framework"):
-    from pipelines.core.demo_data import generate
+    from pipelines.demo.orders_data import generate
 
     generate(spark, f"{root}/framework", bp.DATE, rows=3_000_000, customers=20_000,
              hot_share=0.5, seed=11, bad_share=0.001, files=8)
 
 
 def run(extra: list[str]) -> None:
-    cli = importlib.import_module("pipelines.core.cli")
+    cli = importlib.import_module("pipelines.core.interfaces.cli")
     args = ["run", "daily_revenue", "--date", bp.DATE, "--conf", f"warehouse={root}/framework",
             "--force"]
     for item in extra:

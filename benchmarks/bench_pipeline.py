@@ -88,7 +88,7 @@ def hand_written(spark, wh: str) -> None:
 
 def framework(wh: str, first: bool) -> None:
     """Import, plan and run through the framework, as ``pipelines run --force`` would."""
-    cli = importlib.import_module("pipelines.core.cli")
+    cli = importlib.import_module("pipelines.core.interfaces.cli")
     code = cli.main(["run", "daily_revenue", "--date", DATE, "--conf", f"warehouse={wh}",
                      "--force"])
     if code != 0:
@@ -130,7 +130,7 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="bench-pipeline-")
     wh_fw, wh_hand = f"{root}/framework", f"{root}/hand"
     t0 = time.perf_counter()
-    from pipelines.core.demo_data import generate
+    from pipelines.demo.orders_data import generate
 
     generate(spark, wh_fw, DATE, rows=args.rows, customers=20_000, hot_share=0.5, seed=11,
              bad_share=0.001, files=8)

@@ -21,9 +21,9 @@ import tempfile
 from _common import median, plain_spark, timed
 from pyspark.sql import functions as F
 
-from pipelines.core import expectations as e
-from pipelines.core.quality import QualityGate
-from pipelines.core.settings import QualitySettings
+from pipelines.core.config.settings import QualitySettings
+from pipelines.core.declare import expectations as e
+from pipelines.core.quality.gate import QualityGate
 
 SCAN = [
     e.not_null("id"), e.not_null("customer"), e.between("amount", 0, 10_000),
@@ -134,7 +134,7 @@ def main() -> None:
     scan_extra = max(0.0, median(t_scan) - stage_s)
     validation_jobs = max(0, jobs["checked_write"] - jobs["plain"]) + jobs["verdicts"]
 
-    from pipelines.core.ge_adapter import validate_with_ge
+    from pipelines.core.quality.ge_adapter import validate_with_ge
 
     staged = spark.read.format("delta").load(held["path"])
     validate_with_ge(staged.limit(1000), [*SCAN, UNIQUE])  # warm GE up

@@ -10,7 +10,16 @@ then ``pipelines plan <name> --date D`` and ``pipelines run <name> --date D``.
 
 from __future__ import annotations
 
-from pipelines.core import expectations as expect
+from typing import TYPE_CHECKING
+
+from pipelines.core.declare import aggregations as agg
+from pipelines.core.declare import expectations as expect
+from pipelines.core.declare.spec import Join, Map, Pipeline, Reduce, Sink, Source
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from pipelines.core.interfaces.explore import Explorer
 from pipelines.core.errors import (
     ConfigError,
     DefinitionError,
@@ -21,8 +30,6 @@ from pipelines.core.errors import (
     QualityError,
     UsageError,
 )
-from pipelines.core.spec import Join, Map, Pipeline, Reduce, Sink, Source
-from transforms import aggregations as agg
 
 __all__ = [
     "Pipeline",
@@ -46,8 +53,11 @@ __all__ = [
 
 
 def load(name: str, *, date: str | None = None, env: str = "local",
-         conf: list[str] | None = None, spark=None):  # noqa: ANN001, ANN201
-    """Open a pipeline for exploration (notebooks): see :class:`pipelines.core.explore.Explorer`."""
-    from pipelines.core.explore import Explorer
+         conf: list[str] | None = None, spark: SparkSession | None = None) -> Explorer:
+    """Open a pipeline for exploration (notebooks).
+
+    See :class:`pipelines.core.interfaces.explore.Explorer`.
+    """
+    from pipelines.core.interfaces.explore import Explorer
 
     return Explorer.open(name, date=date, env=env, conf=conf or [], spark=spark)

@@ -5,12 +5,25 @@ raw_orders (JSON) -> clean_orders -> with FX rates -> in USD -> with customers
   -> customer_latest (reduce)                     -> customer_totals (merge on customer_id)
 """
 
-from pipelines import Join, Map, Pipeline, Reduce, Sink, Source
+from pipelines import Join, Map, Pipeline, Reduce, Sink, Source, agg
 from pipelines import expect as e
 from schemas import sales
-from transforms import orders, revenue
+from transforms import orders
 
 CURRENCIES = ["USD", "EUR", "GBP", "JPY", "CHF"]
+
+DAILY_REVENUE_AGGS = (
+    agg.count("orders"),
+    agg.sum_("amount_usd", "revenue_usd"),
+    agg.count_distinct("product", "distinct_products"),
+    agg.top_k("amount_usd", 3, "top_amounts_usd"),
+)
+
+CUSTOMER_LATEST_AGGS = (
+    agg.max_("order_date", "last_order_date"),
+    agg.count("last_day_orders"),
+    agg.sum_("amount_usd", "last_day_revenue_usd"),
+)
 
 pipeline = Pipeline(
     name="daily_revenue",
@@ -36,11 +49,11 @@ pipeline = Pipeline(
         Map("orders_usd", input="orders_fx", fn=orders.convert_to_usd),
         Join("orders_enriched", left="orders_usd", right="customers", on=["customer_id"]),
         Reduce("daily_revenue", input="orders_enriched", keys=orders.REVENUE_KEYS,
-               aggs=revenue.DAILY_REVENUE_AGGS, salt="auto",
+               aggs=DAILY_REVENUE_AGGS, salt="auto",
                checks=[e.row_count_between(1), e.min_between("revenue_usd", 0)]),
         Reduce("customer_latest", input="orders_enriched",
                keys=["customer_id", "name", "country", "segment"],
-               aggs=revenue.CUSTOMER_LATEST_AGGS),
+               aggs=CUSTOMER_LATEST_AGGS),
     ],
     sinks=[
         Sink("fact_daily_revenue", input="daily_revenue", table="fact_daily_revenue",

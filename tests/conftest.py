@@ -18,8 +18,8 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 @pytest.fixture(scope="session")
 def spark():
-    from pipelines.core.session import get_spark
-    from pipelines.core.settings import load_settings
+    from pipelines.core.config.settings import load_settings
+    from pipelines.core.execution.session import get_spark
 
     session = get_spark(load_settings("test", conf_dir=ROOT / "conf"))
     yield session
@@ -34,7 +34,7 @@ def warehouse(tmp_path: Path) -> str:
 @pytest.fixture
 def settings_for():
     """settings_for(warehouse, *overrides) -> Settings of the test environment."""
-    from pipelines.core.settings import load_settings
+    from pipelines.core.config.settings import load_settings
 
     def make(warehouse: str, *overrides: str, packages: str = "pipelines,testpipes"):
         pkgs = "[" + packages + "]"
@@ -47,7 +47,7 @@ def settings_for():
 @pytest.fixture
 def delta_versions(spark):
     """delta_versions(warehouse) -> {table folder: latest version} for every table there."""
-    from pipelines.core.tables import current_version
+    from pipelines.core.delta.tables import current_version
 
     def versions(warehouse: str) -> dict[str, int | None]:
         root = Path(warehouse) / "tables"

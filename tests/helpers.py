@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipelines.core.cli import main
+from pipelines.core.interfaces.cli import main
 
 DATE = "2026-11-26"
 

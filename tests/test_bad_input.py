@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from pipelines.core.demo_data import generate
+from pipelines.demo.orders_data import generate
 from tests.helpers import DATE, cli
 
 LATER = "2026-11-27"
@@ -16,7 +16,7 @@ LATER = "2026-11-27"
 @pytest.fixture(scope="module")
 def published_once(spark, tmp_path_factory):
     """A warehouse where DATE already ran, and LATER has FX rates and a few orders."""
-    from pipelines.core.cli import main
+    from pipelines.core.interfaces.cli import main
 
     warehouse = str(tmp_path_factory.mktemp("bad") / "wh")
     generate(spark, warehouse, DATE, rows=400, customers=50, seed=5)

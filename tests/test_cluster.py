@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.demo_data import generate
+from pipelines.demo.orders_data import generate
 from tests.helpers import DATE
 
 pytestmark = pytest.mark.cluster

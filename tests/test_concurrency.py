@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pipelines.core.concurrency import in_background, run_concurrently
+from pipelines.core.execution.concurrency import in_background, run_concurrently
 
 
 def describe_run_concurrently():

@@ -8,7 +8,7 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from pipelines.core.demo_data import HOT_CUSTOMERS, generate
+from pipelines.demo.orders_data import HOT_CUSTOMERS, generate
 from tests.helpers import DATE, cli, table
 
 NEXT = "2026-11-27"
@@ -38,7 +38,7 @@ class _CapturingCli:
         import io
         import json
 
-        from pipelines.core.cli import main
+        from pipelines.core.interfaces.cli import main
 
         out, err = io.StringIO(), io.StringIO()
         argv = [*args, "--env", "test", "--conf", f"warehouse={warehouse}", "--json"]

@@ -16,11 +16,11 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from pipelines import Join, Map, Pipeline, Reduce, Sink, Source, agg
 from pipelines import expect as e
-from pipelines.core.analysis import check_schemas
-from pipelines.core.declared_options import NOT_FOR_READING, READ_OPTIONS
 from pipelines.core.errors import DefinitionError
-from pipelines.core.plan import make_plan
-from pipelines.core.sources import open_source
+from pipelines.core.frames.sources import open_source
+from pipelines.core.planning.analysis import check_schemas
+from pipelines.core.planning.declared_options import NOT_FOR_READING, READ_OPTIONS
+from pipelines.core.planning.plan import make_plan
 from tests.helpers import DATE, cli, table
 
 ROWS = StructType([StructField("region", StringType()), StructField("amount", LongType())])

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.core.concurrency import run_concurrently
-from pipelines.core.delta_io import (
-    RETRYABLE_CONFLICTS,
-    TxnId,
-    find_commit,
-    is_retryable_conflict,
-    publish,
-)
+from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.conflicts import RETRYABLE_CONFLICTS, is_retryable_conflict
+from pipelines.core.delta.sinks import TxnId, find_commit, publish
+from pipelines.core.delta.tables import current_version
 from pipelines.core.errors import DefinitionError, PublishError, QualityError
-from pipelines.core.spec import Sink
-from pipelines.core.tables import current_version
+from pipelines.core.execution.concurrency import run_concurrently
 
 
 def _txn(generation=1):

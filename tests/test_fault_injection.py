@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from chispa import assert_df_equality
 
-from pipelines.core.demo_data import generate
+from pipelines.demo.orders_data import generate
 from tests.helpers import DATE, cli, table
 
 pytestmark = pytest.mark.slow

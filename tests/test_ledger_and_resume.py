@@ -8,12 +8,14 @@ import time
 
 import pytest
 
-import pipelines.core.runner as runner_module
+import pipelines.core.execution.publisher as publisher_module
+import pipelines.core.execution.runner as runner_module
+from pipelines.core.config.settings import RetrySettings
 from pipelines.core.errors import PublishError
-from pipelines.core.failures import is_transient, with_retries
-from pipelines.core.ledger import Ledger
-from pipelines.core.lock import PipelineLock
-from pipelines.core.settings import RetrySettings
+from pipelines.core.execution.failures import is_transient, with_retries
+from pipelines.core.execution.stage_executor import staged
+from pipelines.core.records.ledger import Ledger
+from pipelines.core.records.lock import PipelineLock
 from tests.helpers import DATE, cli, table
 
 
@@ -31,7 +33,7 @@ def _run(capsys, warehouse, *args, date=DATE):
 @pytest.fixture
 def failing_publish(monkeypatch):
     """Make the next publish fail once, after the stages were materialized."""
-    real = runner_module.publish
+    real = publisher_module.publish
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -40,7 +42,7 @@ def failing_publish(monkeypatch):
             raise PublishError("storage went away", sink="user_totals")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner_module, "publish", flaky)
+    monkeypatch.setattr(publisher_module, "publish", flaky)
     return calls
 
 
@@ -140,10 +142,10 @@ def describe_staging_folders():
     def it_resumes_only_from_a_folder_whose_write_completed(spark, warehouse):
         path = f"{warehouse}/_pipelines/staging/p/{DATE}/g1/stage"
         spark.createDataFrame([(1, "a")], "id int, v string").write.parquet(path)
-        assert runner_module._staged(spark, path)
+        assert staged(spark, path)
         os.remove(f"{path}/_SUCCESS")  # as a write killed before its job commit leaves it
-        assert not runner_module._staged(spark, path)
-        assert not runner_module._staged(spark, f"{warehouse}/nowhere")
+        assert not staged(spark, path)
+        assert not staged(spark, f"{warehouse}/nowhere")
 
     def it_ignores_a_completed_folder_of_an_attempt_whose_start_was_never_recorded(
             spark, warehouse, capsys):

@@ -10,9 +10,9 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from pipelines import Join, Map, Pipeline, Reduce, Sink, Source, agg
 from pipelines import expect as e
-from pipelines.core.analysis import check_schemas
 from pipelines.core.errors import DefinitionError, UsageError
-from pipelines.core.plan import make_plan
+from pipelines.core.planning.analysis import check_schemas
+from pipelines.core.planning.plan import make_plan
 
 EVENTS = StructType([StructField("user", StringType()), StructField("n", LongType())])
 
@@ -156,8 +156,8 @@ def describe_render_plan():
                          sinks=[Sink("out", input="joined", table="joined", mode="append")])
 
     def it_names_the_sizes_of_aqes_skew_split_for_a_join():
-        from pipelines.core.render import render_plan
-        from pipelines.core.settings import SaltSettings
+        from pipelines.core.config.settings import SaltSettings
+        from pipelines.core.planning.render import render_plan
 
         salting = SaltSettings(min_hot_bytes=4 * 2**20, skew_factor=5.0,
                                target_bytes_per_salt=12 * 2**20)
@@ -173,8 +173,8 @@ def describe_render_plan():
         assert "into pieces of 1 MiB" in small  # the floor skew_conf keeps
 
     def it_says_when_joins_sample_their_hot_keys_or_salting_is_off():
-        from pipelines.core.render import render_plan
-        from pipelines.core.settings import SaltSettings
+        from pipelines.core.config.settings import SaltSettings
+        from pipelines.core.planning.render import render_plan
 
         plan = make_plan(_joined(), "2026-11-26")
         sampled = render_plan(plan, "wh", SaltSettings(auto_join="sample"))
@@ -184,8 +184,8 @@ def describe_render_plan():
         assert "salting: off (salting.enabled: false)" in off  # broadcast="none"
 
     def it_gives_the_json_plan_the_text_plans_salting_notes():
-        from pipelines.core.render import render_plan
-        from pipelines.core.settings import SaltSettings
+        from pipelines.core.config.settings import SaltSettings
+        from pipelines.core.planning.render import render_plan
 
         plan = make_plan(_joined(), "2026-11-26")
         for salting in (SaltSettings(), SaltSettings(enabled=False),

@@ -9,9 +9,9 @@ import pytest
 from chispa import assert_df_equality
 from pyspark import StorageLevel
 
-from pipelines.core import expectations as e
-from pipelines.core.quality import QualityGate
-from pipelines.core.settings import QualitySettings
+from pipelines.core.config.settings import QualitySettings
+from pipelines.core.declare import expectations as e
+from pipelines.core.quality.gate import QualityGate
 from tests.helpers import DATE, cli, table
 
 
@@ -113,7 +113,7 @@ CHECKS = [
 def describe_agreement_with_great_expectations():
     @pytest.mark.parametrize("injected", ["clean", "dirty"])
     def it_gives_the_same_verdicts_as_ges_engine(spark, injected):
-        from pipelines.core.ge_adapter import validate_with_ge
+        from pipelines.core.quality.ge_adapter import validate_with_ge
 
         rows = [(f"r{i}", float(i), "EUR") for i in range(8)]
         if injected == "dirty":
@@ -133,7 +133,7 @@ def describe_agreement_with_great_expectations():
 
 def describe_uniqueness():
     def it_counts_every_row_of_a_duplicated_value(spark):
-        from pipelines.core.quality import _duplicates
+        from pipelines.core.quality.gate import _duplicates
 
         rows = [("a", "x"), ("b", "x"), ("b", "y"), ("c", None), ("c", None), (None, None),
                 (None, None), ("d", "y")]
@@ -171,7 +171,7 @@ def describe_merge_keys():
 
 def describe_full_suites():
     def it_validates_a_ge_suite_file_with_ges_engine(spark, tmp_path):
-        from pipelines.core.ge_adapter import validate_with_ge
+        from pipelines.core.quality.ge_adapter import validate_with_ge
 
         suite = {"name": "orders", "expectations": [
             {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},

@@ -9,6 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
+from pipelines.core.config.settings import SaltSettings
+from pipelines.core.declare import aggregations as agg
+from pipelines.core.declare.spec import Join, Reduce
+from pipelines.core.execution.session import scoped_conf
 from pipelines.core.salting import (
     SALT,
     decide_salting,
@@ -22,10 +26,6 @@ from pipelines.core.salting import (
     salted_reduce,
     skew_conf,
 )
-from pipelines.core.session import scoped_conf
-from pipelines.core.settings import SaltSettings
-from pipelines.core.spec import Join, Reduce
-from transforms import aggregations as agg
 
 AGGS = [agg.count("n"), agg.sum_("v", "total"), agg.min_("v", "lo"), agg.max_("v", "hi"),
         agg.count_distinct("v", "distinct"), agg.collect_set("v", "values"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.core.config.settings import load_settings
 from pipelines.core.errors import ConfigError
-from pipelines.core.settings import load_settings
 
 
 @pytest.fixture

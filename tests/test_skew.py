@@ -2,7 +2,12 @@
 
 from pyspark.sql import functions as F
 
-from pipelines.core.skew import SkewProbe, TaskSample, projected_makespan, task_stats
+from pipelines.core.execution.skew_probe import (
+    SkewProbe,
+    TaskSample,
+    projected_makespan,
+    task_stats,
+)
 
 
 def describe_task_stats():

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.core.demo_data import generate
-from pipelines.core.session import delta_package
+from pipelines.core.execution.session import delta_package
+from pipelines.demo.orders_data import generate
 from tests.helpers import DATE
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from chispa import assert_df_equality
 
 from schemas.sales import RAW_ORDERS
@@ -35,3 +36,24 @@ def describe_convert_to_usd():
                                          "order_id string, amount decimal(12,2), "
                                          "amount_usd decimal(18,2)")
         assert_df_equality(out, expected, ignore_nullable=True)
+
+
+def describe_the_deprecated_aggregations_module():
+    def it_still_gives_the_aggregations_and_warns_where_they_moved():
+        import importlib
+        import sys
+
+        from pipelines import agg
+
+        sys.modules.pop("transforms.aggregations", None)
+        with pytest.warns(DeprecationWarning, match="from pipelines import agg"):
+            old = importlib.import_module("transforms.aggregations")
+        assert old.sum_ is agg.sum_ and old.Agg is agg.Agg
+
+
+def describe_the_declared_vocabulary():
+    def it_takes_options_by_keyword_only():
+        from pipelines import Source
+
+        with pytest.raises(TypeError):
+            Source("orders", "json", None, "", "landing/orders")  # type: ignore[misc]

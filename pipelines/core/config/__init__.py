@@ -1,0 +1,1 @@
+"""Configuration environments and finding pipeline modules."""

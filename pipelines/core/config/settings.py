@@ -1,0 +1,342 @@
+"""Settings: ``conf/base.yaml`` overlaid by ``conf/<env>.yaml``, then ``--conf key=value``.
+
+Validated on load: unknown keys and wrong types are rejected with the file and key named.
+Strings may reference environment variables as ``${env:NAME}``; such values are secrets and
+are never printed (see :meth:`Settings.redacted`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import yaml
+
+from pipelines.core.errors import ConfigError
+
+__all__ = [
+    "Settings",
+    "SparkSettings",
+    "SaltSettings",
+    "QualitySettings",
+    "RetrySettings",
+    "load_settings",
+    "default_conf_dir",
+]
+
+_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[2]"
+    app_name: str = "pipelines"
+    delta_package: str = "auto"  # "auto": derived from the installed pyspark/delta-spark
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SaltSettings:
+    enabled: bool = True
+    # A key is hot when its estimated shuffle bytes exceed this share of one reduce task's
+    # fair share, and at least this many bytes (Spark AQE's skew thresholds have the same form).
+    skew_factor: float = 3.0
+    min_hot_bytes: int = 8 * 1024 * 1024
+    # the size of one piece of a hot key: AQE cuts a skewed join partition into pieces of it
+    # and coalesces the session's other shuffle partitions to it (its advisory partition
+    # size, at least 1 MiB). Not min_hot_bytes: when a key is hot and how big a task should
+    # be are separate questions (Spark: 256 MB and 64 MB)
+    target_bytes_per_salt: int = 12 * 1024 * 1024
+    max_salt: int = 64
+    sample_fraction: float = 0.01
+    max_hot_keys: int = 32
+    broadcast_max_bytes: int = 10 * 1024 * 1024
+    # joins with salt="auto" and no declared hot keys: "aqe" leaves the split of a skewed
+    # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes,
+    # its pieces cut to target_bytes_per_salt (no detection pass); "sample" detects hot keys
+    # from a sample and salts them
+    auto_join: str = "aqe"
+    # the partitions a salted reduce's query is coalesced to: "parallelism" (Spark's default
+    # rule: at least spark.default.parallelism of them, so that every task slot gets a
+    # piece; hot keys are cut to that size), or "size" (the session's, target_bytes_per_salt)
+    reduce_coalesce: str = "parallelism"
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    drop_threshold: float = 0.001  # share of rows a "drop" check may remove before it fails the run
+    sample_values: int = 5
+    # also write each run's verdicts as GE's ExpectationSuiteValidationResult JSON; off by
+    # default because importing GE costs seconds per run (`pipelines show --ge` converts later)
+    ge_results: bool = False
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_attempts: int = 3
+    base_delay_s: float = 1.0
+    max_delay_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "local"
+    warehouse: str = "warehouse"
+    pipeline_packages: list[str] = field(default_factory=lambda: ["pipelines"])
+    # "sinks": stages that feed sinks or carry checks; "all": every stage
+    materialize: str = "sinks"
+    # sinks (and quarantine tables) published at once, each still one commit of its own; 1 on
+    # this 2-core machine, where 3 threads measured no faster (executors are the bottleneck)
+    publish_threads: int = 1
+    lock_dir: str = ""  # empty: <warehouse>/_pipelines/locks
+    timezone: str = "UTC"
+    log_level: str = "INFO"
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    salting: SaltSettings = field(default_factory=SaltSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    retries: RetrySettings = field(default_factory=RetrySettings)
+    secrets: dict[str, str] = field(default_factory=dict)
+    secret_keys: tuple[str, ...] = ()
+
+    @property
+    def warehouse_path(self) -> str:
+        return _absolute(self.warehouse)
+
+    @property
+    def lock_path(self) -> str:
+        return _absolute(self.lock_dir) if self.lock_dir else os.path.join(
+            self.warehouse_path, "_pipelines", "locks"
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as plain data, with every secret value replaced by ``***``."""
+        data = dataclasses.asdict(self)
+        data.pop("secret_keys")
+        for dotted in self.secret_keys:
+            node = data
+            *parents, last = dotted.split(".") if not dotted.startswith("spark.conf.") else [
+                "spark", "conf", dotted[len("spark.conf."):]
+            ]
+            for p in parents:
+                node = node.get(p, {})
+            if last in node:
+                node[last] = "***"
+        return data
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        data = self.redacted()
+        data.pop("env", None)
+        return data
+
+
+def _absolute(path: str) -> str:
+    if "://" in path:
+        return path
+    return str(Path(path).expanduser().resolve())
+
+
+def default_conf_dir() -> Path:
+    env = os.environ.get("PIPELINES_CONF_DIR")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "conf"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+def load_settings(
+    env: str = "local",
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    conf_dir: str | Path | None = None,
+) -> Settings:
+    """Load and validate settings for ``env``; ``overrides`` are ``key=value`` strings."""
+    folder = Path(conf_dir) if conf_dir else default_conf_dir()
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    base = folder / "base.yaml"
+    if base.exists():
+        _overlay(merged, _read_yaml(base), str(base), origins, "")
+    env_file = folder / f"{env}.yaml"
+    if env_file.exists():
+        _overlay(merged, _read_yaml(env_file), str(env_file), origins, "")
+    elif env != "local":
+        raise ConfigError(
+            f"no configuration for environment '{env}' (expected {env_file})",
+            file=str(env_file),
+            key="env",
+        )
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--conf expects key=value, got '{item}'", key=item)
+        key, raw = item.split("=", 1)
+        value = yaml.safe_load(raw) if raw else ""
+        _overlay(merged, _nest(key.strip(), value), "--conf", origins, "")
+    merged["env"] = env
+    secret_keys: list[str] = []
+    resolved = _resolve_env_refs(merged, origins, secret_keys, "")
+    settings = _build(Settings, resolved, origins, "")
+    _check_values(settings, origins)
+    return dataclasses.replace(settings, secret_keys=tuple(secret_keys))
+
+
+_CHOICES = (("materialize", ("sinks", "all")), ("salting.auto_join", ("aqe", "sample")),
+            ("salting.reduce_coalesce", ("parallelism", "size")))
+_AT_LEAST_ONE = (("salting.target_bytes_per_salt", "a positive number of bytes"),
+                 ("publish_threads", "at least 1"))
+
+
+def _setting(settings: Settings, key: str) -> Any:
+    value: Any = settings
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _check_values(settings: Settings, origins: dict[str, str]) -> None:
+    """Settings with a fixed set of values, or a lower bound, checked naming their file."""
+    for key, allowed in _CHOICES:
+        value = _setting(settings, key)
+        if value not in allowed:
+            raise ConfigError(
+                f"setting '{key}' must be {' or '.join(repr(a) for a in allowed)}, got "
+                f"{value!r}", file=_origin(origins, key), key=key)
+    for key, what in _AT_LEAST_ONE:
+        value = _setting(settings, key)
+        if value < 1:
+            raise ConfigError(f"setting '{key}' must be {what}, got {value}",
+                              file=_origin(origins, key), key=key)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"cannot parse YAML{line}: {getattr(exc, 'problem', exc)}",
+                          file=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("top level must be a mapping", file=str(path))
+    return data
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    if dotted.startswith("spark.conf."):
+        return {"spark": {"conf": {dotted[len("spark.conf."):]: value}}}
+    if dotted.startswith("secrets."):
+        return {"secrets": {dotted[len("secrets."):]: value}}
+    head, _, rest = dotted.partition(".")
+    return {head: _nest(rest, value)} if rest else {head: value}
+
+
+def _overlay(dst: dict[str, Any], src: dict[str, Any], origin: str, origins: dict[str, str],
+             prefix: str) -> None:
+    for key, value in src.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            _overlay(dst[key], value, origin, origins, path + ".")
+        else:
+            dst[key] = dict(value) if isinstance(value, dict) else value
+        origins[path] = origin
+        if isinstance(value, dict):
+            for sub in value:
+                origins[f"{path}.{sub}"] = origin
+
+
+def _resolve_env_refs(node: Any, origins: dict[str, str], secrets: list[str], path: str) -> Any:
+    if isinstance(node, dict):
+        return {k: _resolve_env_refs(v, origins, secrets, f"{path}{k}.") for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_env_refs(v, origins, secrets, path) for v in node]
+    if isinstance(node, str) and _ENV_REF.search(node):
+        key = path.rstrip(".")
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(
+                    f"environment variable {name} is not set",
+                    file=_origin(origins, key), key=key,
+                )
+            return os.environ[name]
+
+        secrets.append(key)
+        return _ENV_REF.sub(sub, node)
+    return node
+
+
+def _origin(origins: dict[str, str], key: str) -> str:
+    while key:
+        if key in origins:
+            return origins[key]
+        key = key.rpartition(".")[0]
+    return "defaults"
+
+
+def _build(cls: type, data: Any, origins: dict[str, str], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        key = prefix.rstrip(".")
+        raise ConfigError(f"'{key}' must be a mapping", file=_origin(origins, key), key=key)
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "secret_keys"]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"unknown setting '{dotted}'{hint}",
+                              file=_origin(origins, dotted), key=dotted)
+        kwargs[key] = _coerce(hints[key], value, origins, dotted)
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, origins: dict[str, str], dotted: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(
+            f"setting '{dotted}' must be {expected}, got {type(value).__name__} {value!r}",
+            file=_origin(origins, dotted), key=dotted,
+        )
+
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _build(tp, value, origins, dotted + ".")
+    origin = get_origin(tp)
+    if origin is list:
+        if not isinstance(value, list):
+            raise bad("a list")
+        (item,) = get_args(tp)
+        return [_coerce(item, v, origins, dotted) for v in value]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise bad("a mapping")
+        return {str(k): _scalar_str(v) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("an integer")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad("a number")
+        return float(value)
+    if tp is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise bad("a string")
+        return str(value)
+    return value
+
+
+def _scalar_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

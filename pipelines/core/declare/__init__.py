@@ -1,0 +1,1 @@
+"""The declarative vocabulary a pipeline module is written in: plain, frozen data."""

@@ -1,0 +1,1 @@
+"""Delta Lake I/O: table facts, and the one module that writes sinks."""

@@ -1,0 +1,99 @@
+"""Which generation of a (pipeline, date) a run is: skip, resume the failed one, or a new one.
+
+A rerun after a failure keeps the generation (and so Delta's idempotent-write version); a
+succeeded date runs again, as the next generation, only when ``--force`` says so or its code,
+configuration or input files changed; a rolled-back generation is never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from pipelines.core.delta.tables import landing_path, path_exists
+from pipelines.core.errors import ResumeConflictError, UsageError
+from pipelines.core.planning.plan import Plan
+from pipelines.core.records.fingerprint import files_fingerprint
+from pipelines.core.records.ledger import RunRecord
+
+__all__ = ["Generation", "choose_generation", "check_resumable", "changes_since"]
+
+
+@dataclass(frozen=True)
+class Generation:
+    number: int  # 0: skip, the date already succeeded unchanged
+    resume_from: RunRecord | None = None  # the failed attempt this one continues
+    why: str = ""  # why a succeeded or rolled-back date runs again
+
+    @property
+    def skip(self) -> bool:
+        return self.number == 0
+
+
+def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, force: bool,
+                      resume: bool, changed_since: Callable[[RunRecord], list[str]],
+                      ) -> Generation:
+    """The generation to run, given the ledger's ``previous`` runs of this date.
+
+    ``changed_since(run)`` names what differs from a succeeded run (code, configuration,
+    input files); it is asked only when a skip is possible.
+    """
+    if not previous:
+        if resume:
+            raise UsageError(f"nothing to resume for {pipeline} {date}", pipeline=pipeline)
+        return Generation(1)
+    latest = max(r.generation for r in previous)
+    same = [r for r in previous if r.generation == latest]
+    succeeded = [r for r in same if r.status == "succeeded"]
+    if succeeded:
+        if resume:
+            raise UsageError(f"{pipeline} {date} already succeeded; nothing to resume",
+                             pipeline=pipeline)
+        if force:
+            return Generation(latest + 1, why="forced")
+        changed = changed_since(succeeded[-1])
+        if not changed:
+            return Generation(0)
+        return Generation(latest + 1, why=f"{', '.join(changed)} changed since run "
+                                          f"{succeeded[-1].run_id}")
+    if any(r.status == "rolled_back" for r in same):
+        if resume:
+            raise UsageError(f"{pipeline} {date} generation {latest} was rolled back; nothing "
+                             "to resume", pipeline=pipeline)
+        # Delta remembers the rolled-back generation's writes: only a new one publishes
+        return Generation(latest + 1, why=f"generation {latest} was rolled back")
+    if force:
+        return Generation(latest + 1, why="forced")
+    started = [r for r in same if r.data.get("inputs") is not None]
+    return Generation(latest, started[0] if started else None)
+
+
+def check_resumable(previous: RunRecord, *, pipeline: str, code: str, config: str) -> None:
+    """Refuse to resume a failed attempt whose code or configuration differ from this one's."""
+    for what, old, new in (("code", previous.code_hash, code),
+                           ("configuration", previous.config_hash, config)):
+        if old and old != new:
+            raise ResumeConflictError(
+                f"the {what} changed since the failed attempt {previous.run_id}; rerun with "
+                "--force for a fresh run", pipeline=pipeline)
+
+
+def changes_since(spark: SparkSession, plan: Plan, warehouse: str, run: RunRecord, *,
+                  code: str, config: str) -> list[str]:
+    """What differs from the succeeded ``run``: its code, its configuration, or the files of
+    a file source (names, sizes, modification times). A Delta source's new commits do not
+    count: a shared table gains commits for other dates; ``--force`` reruns then."""
+    changed = [what for what, old, new in (("code", run.code_hash, code),
+                                           ("configuration", run.config_hash, config))
+               if old and old != new]
+    recorded = run.data.get("inputs") or {}
+    for source in plan.sources.values():
+        if source.format == "delta":
+            continue
+        path = landing_path(warehouse, source.path)
+        now = files_fingerprint(spark, path) if path_exists(spark, path) else None
+        if recorded.get(source.name, {}).get("fingerprint") != now:
+            changed.append(f"input {source.name}")
+    return changed

@@ -1,0 +1,93 @@
+"""Publishing a run's sinks and quarantine tables, each in one idempotent Delta commit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.core.config.settings import Settings
+from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.sinks import PublishResult, TxnId, publish
+from pipelines.core.delta.tables import table_path
+from pipelines.core.execution import faults
+from pipelines.core.execution.failures import with_retries
+from pipelines.core.planning.plan import Plan
+from pipelines.core.quality.gate import FLAGS, StageQuality
+from pipelines.core.records.results import StageResult
+from pipelines.core.salting import declared_hot_keys, detect_hot_keys, spread_for_write
+
+__all__ = ["Publisher", "staging_root"]
+
+
+def staging_root(warehouse: str, pipeline: str, date: str) -> str:
+    """The folder of a date's staged stages, one subfolder per generation."""
+    return f"{warehouse}/_pipelines/staging/{pipeline}/{date}"
+
+
+class Publisher:
+    """Writes the sinks of one run attempt. ``stage_results`` and ``quality`` are the stage
+    executor's records: row counts size the spread of hot partitions, and a passed uniqueness
+    expectation spares a merge its own duplicate-key query."""
+
+    def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
+                 stage_results: dict[str, StageResult], quality: list[StageQuality]) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.plan = plan
+        self.warehouse = settings.warehouse_path
+        self.stage_results = stage_results
+        self.quality = quality
+
+    def publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
+        path = table_path(self.warehouse, sink.table)
+        if sink.partition_by and sink.salt_partitions != "off":
+            df = self._spread_hot_partitions(sink, df)
+        txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
+        faults.point(f"before_publish:{sink.name}")
+        proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
+                       if q.stage == sink.input), None) if sink.mode == "merge" else None
+        with faults.timer(f"during_publish:{sink.name}"):
+            out = with_retries(
+                lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
+                                keys_proven_by=proven),
+                self.settings.retries, what=f"publish {sink.name}")
+        faults.point(f"after_publish:{sink.name}")
+        return out
+
+    def _spread_hot_partitions(self, sink: Sink, df: DataFrame) -> DataFrame:
+        conf = self.settings.salting
+        parts = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 200)
+        staged = self.stage_results.get(sink.input)
+        rows = staged.rows_out if staged is not None and staged.materialized else None
+        if isinstance(sink.salt_partitions, int):
+            hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=1, rows=rows)
+            hot = declared_hot_keys(sink.partition_by, [k.value for k in hot.keys],
+                                    sink.salt_partitions)
+        else:
+            hot = detect_hot_keys(df, sink.partition_by, conf, shuffle_partitions=parts,
+                                  rows=rows)
+        return spread_for_write(df, sink.partition_by, hot, partitions=parts)
+
+    def publish_quarantine(self, stage: str, bad: DataFrame, generation: int, *,
+                           run_id: str) -> PublishResult:
+        data_cols = [c for c in bad.columns if c != FLAGS]
+        rows = bad.select(
+            F.lit(self.plan.name).alias("pipeline"), F.lit(self.plan.date).alias("date"),
+            F.lit(stage).alias("stage"), F.lit(run_id).alias("run_id"),
+            F.col(FLAGS).alias("failed_expectations"),
+            F.concat(F.lit("failed "), F.array_join(F.col(FLAGS), ", ")).alias("reason"),
+            F.to_json(F.struct(*data_cols)).alias("record"),
+        )
+        sink = Sink(name=f"{stage}_quarantine", input=stage, table=f"{stage}_quarantine",
+                    mode="overwrite_partitions", partition_by=("pipeline", "date"),
+                    replace_where=f"date = '{self.plan.date}' AND pipeline = "
+                                  f"'{self.plan.name}'", salt_partitions="off")
+        return self.publish(sink, rows, generation)
+
+    def drop_staging(self) -> None:
+        root = staging_root(self.warehouse, self.plan.name, self.plan.date)
+        if "://" not in root and os.path.isdir(root):
+            shutil.rmtree(root, ignore_errors=True)

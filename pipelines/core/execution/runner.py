@@ -1,0 +1,235 @@
+"""Running a plan: the run loop from the lock to the ledger's ``finished`` event.
+
+Write-audit-publish: the stage executor materializes and audits every stage that must be
+(``stage_executor``); sinks are published only after every blocking check passed, each in
+one idempotent Delta commit (``publisher``). Which generation runs, and whether at all, is
+``generations``' decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import time
+import uuid
+from concurrent.futures import Future
+from functools import partial
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.core.config.settings import Settings
+from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError
+from pipelines.core.execution import faults
+from pipelines.core.execution.concurrency import in_background, run_concurrently
+from pipelines.core.execution.failures import classify
+from pipelines.core.execution.generations import (
+    Generation,
+    changes_since,
+    check_resumable,
+    choose_generation,
+)
+from pipelines.core.execution.publisher import Publisher
+from pipelines.core.execution.stage_executor import StageExecutor
+from pipelines.core.frames.sources import open_source
+from pipelines.core.planning.plan import Plan
+from pipelines.core.records.fingerprint import code_hash, config_hash, files_fingerprint
+from pipelines.core.records.ledger import Ledger, RunRecord
+from pipelines.core.records.lock import PipelineLock
+from pipelines.core.records.results import RunResult
+
+__all__ = ["Runner", "run_pipeline"]
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Runner:
+    def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
+                 force: bool = False, resume: bool = False, validate: bool = True) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.plan = plan
+        self.force = force
+        self.resume = resume
+        self.validate = validate  # propagate schemas first (skipped for a no-op rerun)
+        self.warehouse = settings.warehouse_path
+        self.ledger = Ledger(spark, self.warehouse)
+        self.run_id = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.stages = StageExecutor(spark, settings, plan, await_start=self._await_start)
+        self.publisher = Publisher(spark, settings, plan, stage_results=self.stages.stage_results,
+                                   quality=self.stages.quality)
+        self.start_recorded: Future[None] | None = None  # the ledger's `started` commit
+
+    # ---------------------------------------------------------------- entry point
+    def run(self) -> RunResult:
+        started = time.time()
+        result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
+                           ExitCode.FAILURE, _now().isoformat())
+        lock = PipelineLock(self.settings.lock_path, self.plan.name, run_id=self.run_id,
+                            date=self.plan.date)
+        lock.acquire()
+        try:
+            self._run(result)
+        except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
+            error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
+            result.status = "quality_failed" if isinstance(error, QualityError) else "failed"
+            result.exit_code = error.exit_code if error else ExitCode.FAILURE
+            result.error = error.to_dict() if error else {"error": type(exc).__name__}
+            result.duration_s = round(time.time() - started, 3)
+            self._finish(result)
+            if error is not None and error is not exc:
+                raise error from exc
+            raise
+        finally:
+            self.stages.release()
+            lock.release()
+        result.duration_s = round(time.time() - started, 3)
+        if result.status != "skipped":
+            self._finish(result)
+        return result
+
+    def _finish(self, result: RunResult) -> None:
+        result.stages = list(self.stages.stage_results.values())
+        result.quality = [r.to_dict() for q in self.stages.quality for r in q.results]
+        if not result.generation:
+            return  # failed before the run was recorded as started
+        if self.start_recorded is not None:
+            self.start_recorded.exception()  # `finished` after `started`; a failure is known
+        try:
+            from pipelines.core.records.report import write_report
+
+            result.report = write_report(self.warehouse, result)
+            if self.settings.quality.ge_results and self.stages.quality and result.report:
+                self._write_ge_results(os.path.dirname(result.report))
+        except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
+            log.exception("could not write the run report")
+        quality_rows = [
+            {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
+             "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],
+             "severity": r["severity"], "success": str(r["success"]).lower(),
+             "evaluated_rows": r["evaluated_rows"], "failing_rows": r["failing_rows"],
+             "observed_value": None if r["observed_value"] is None else str(r["observed_value"])}
+            for r in result.quality
+        ]
+        faults.point("before_ledger_finish")
+        finished = partial(
+            self.ledger.append,
+            run_id=self.run_id, pipeline=self.plan.name, date=self.plan.date,
+            generation=result.generation, attempt=result.attempt, event="finished",
+            status=result.status, duration_s=result.duration_s,
+            stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
+            quality=result.quality, error=result.error, exit_code=result.exit_code,
+        )
+        # two tables, two independent commits: at once, whatever publish_threads says
+        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
+        if result.status == "succeeded":
+            self.publisher.drop_staging()
+
+    def _write_ge_results(self, folder: str) -> None:
+        from pipelines.core.quality import ge_adapter
+
+        results = [r for q in self.stages.quality for r in q.results]
+        validation = ge_adapter.to_validation_result(results, f"{self.plan.name}.{self.run_id}")
+        with open(os.path.join(folder, "ge_validation.json"), "w") as fh:
+            json.dump(validation.to_json_dict(), fh, indent=2, default=str)
+
+    # ---------------------------------------------------------------- the run
+    def _run(self, result: RunResult) -> None:
+        plan = self.plan
+        previous = self.ledger.runs(plan.name, plan.date)
+        code, config = code_hash(plan.pipeline), config_hash(self.settings)
+        chosen = choose_generation(
+            previous, pipeline=plan.name, date=plan.date, force=self.force, resume=self.resume,
+            changed_since=lambda run: changes_since(self.spark, plan, self.warehouse, run,
+                                                    code=code, config=config))
+        if chosen.skip:
+            self._skipped(result, previous)
+            return
+        if chosen.why:
+            result.message = f"generation {chosen.number}: {chosen.why}"
+        if self.validate:
+            from pipelines.core.planning.analysis import check_schemas
+
+            plan.schemas.update(check_schemas(self.spark, plan))
+        generation = chosen.number
+        attempt = 1 + sum(1 for r in previous if r.generation == generation)
+        result.generation, result.attempt = generation, attempt
+        if chosen.resume_from is not None:
+            check_resumable(chosen.resume_from, pipeline=plan.name, code=code, config=config)
+            self.stages.resuming = True
+        frames, result.inputs = self._open_sources(chosen)
+        # committed while the first stages compute; awaited before anything durable is written
+        self.start_recorded = in_background(partial(
+            self._record_start, run_id=self.run_id, pipeline=plan.name, date=plan.date,
+            generation=generation, attempt=attempt, event="started", status="running",
+            code_hash=code, config_hash=config, params=plan.params, inputs=result.inputs,
+        ))
+        for name in plan.order:
+            frames[name] = self.stages.run(name, frames, generation)
+        self._await_start()
+        faults.point("before_publish")
+        publishes = [partial(self.publisher.publish, sink, frames[sink.input], generation)
+                     for sink in plan.sinks.values()]
+        publishes += [partial(self.publisher.publish_quarantine, stage, bad, generation,
+                              run_id=self.run_id)
+                      for stage, bad in self.stages.quarantine.items()]
+        for out in run_concurrently(publishes, self.settings.publish_threads):
+            result.outputs.append(out.to_dict())
+        faults.point("after_publish")
+        result.status, result.exit_code = "succeeded", ExitCode.OK
+
+    def _skipped(self, result: RunResult, previous: list[RunRecord]) -> None:
+        last = [r for r in previous if r.status == "succeeded"][-1]
+        result.status, result.exit_code = "skipped", ExitCode.OK
+        result.generation, result.attempt = last.generation, last.attempt
+        result.message = (f"{self.plan.name} {self.plan.date} already succeeded in run "
+                          f"{last.run_id} with the same code, configuration and input files; "
+                          "use --force to run it again")
+
+    def _open_sources(self, chosen: Generation) -> tuple[dict[str, DataFrame], dict[str, Any]]:
+        """Every source opened lazily (a resumed attempt's Delta inputs at its pinned versions),
+        with what the ledger records of each: location, version, files' fingerprint."""
+        resumed = chosen.resume_from
+        pinned = resumed.data.get("inputs", {}) if resumed else {}
+        frames: dict[str, DataFrame] = {}
+        inputs: dict[str, Any] = {}
+        for source in self.plan.sources.values():
+            read = open_source(self.spark, source, self.warehouse, pipeline=self.plan.name,
+                               version=pinned.get(source.name, {}).get("version"))
+            frames[source.name] = read.frame
+            inputs[source.name] = {"location": read.location, "version": read.version}
+            if source.format == "delta":
+                continue
+            fp = files_fingerprint(self.spark, read.location)
+            inputs[source.name]["fingerprint"] = fp
+            old = pinned.get(source.name, {}).get("fingerprint")
+            if old and old != fp:
+                raise ResumeConflictError(
+                    f"input {source.name} changed since the failed attempt "
+                    f"{resumed.run_id if resumed else ''}; rerun with --force for a fresh run",
+                    pipeline=self.plan.name, source=source.name)
+        return frames, inputs
+
+    def _record_start(self, **event: Any) -> None:
+        self.ledger.append(**event)
+        faults.point("after_start")
+
+    def _await_start(self) -> None:
+        """Wait until the ledger holds this attempt's ``started`` event (raising its failure).
+
+        Staged stages and published tables are written only after it: a rerun then finds the
+        attempt that wrote them. Until then nothing this attempt wrote outlives it (the staging
+        folders of its generation are overwritten unless the ledger recorded its start).
+        """
+        if self.start_recorded is not None:
+            self.start_recorded.result()
+
+
+def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:
+    return Runner(spark, settings, plan, **kwargs).run()

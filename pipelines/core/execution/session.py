@@ -1,0 +1,158 @@
+"""Getting a SparkSession with Delta configured.
+
+* Under ``spark-submit`` (or in a notebook with a session already running) the existing
+  session is reused; its Delta packages come from ``--packages`` as shown in the README.
+* From plain ``python`` or the ``pipelines`` command, a session is started with the Delta
+  extension, catalog and JARs (resolved from Maven Central by Spark's Ivy on first use).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from pipelines.core.config.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["get_spark", "delta_package", "delta_spark_conf", "scoped_conf", "DELTA_CONF"]
+
+log = logging.getLogger(__name__)
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+# Defaults that make a small local session start and run quickly; conf/*.yaml overrides them.
+LOCAL_DEFAULTS = {
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.databricks.delta.properties.defaults.checkpointInterval": "20",
+}
+
+
+def delta_package() -> str:
+    """The Maven coordinate of the Delta JAR matching the installed pyspark and delta-spark."""
+    import pyspark
+
+    spark_minor = ".".join(pyspark.__version__.split(".")[:2])
+    return f"io.delta:delta-spark_{spark_minor}_2.13:{metadata.version('delta-spark')}"
+
+
+def delta_spark_conf(settings: Settings) -> dict[str, str]:
+    """Every Spark setting the framework needs (for ``spark-submit --conf`` too)."""
+    conf = dict(LOCAL_DEFAULTS)
+    conf.update(DELTA_CONF)
+    conf.update(_runtime_conf(settings))
+    return conf
+
+
+@contextmanager
+def scoped_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
+    """Set runtime SQL settings for the queries run inside the block, then restore them."""
+    before: dict[str, str | None] = {key: spark.conf.get(key, None) for key in conf}
+    try:
+        for key, value in conf.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, old in before.items():
+            if old is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, old)
+
+
+def _runtime_conf(settings: Settings) -> dict[str, str]:
+    """The settings a running session takes: AQE's skew-join sizing, then ``spark.conf``."""
+    from pipelines.core.salting import skew_conf
+
+    return {**skew_conf(settings.salting), **settings.spark.conf}
+
+
+def _launched_by_spark_submit() -> bool:
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None or _launched_by_spark_submit():
+        spark = active or SparkSession.builder.getOrCreate()
+        for key, value in _runtime_conf(settings).items():
+            try:
+                spark.conf.set(key, value)
+            except Exception:  # noqa: BLE001 - static confs cannot change on a live session
+                log.debug("cannot set static conf %s on a running session", key)
+        return spark
+    builder = SparkSession.builder.master(settings.spark.master).appName(settings.spark.app_name)
+    for key, value in delta_spark_conf(settings).items():
+        builder = builder.config(key, value)
+    package = delta_package() if settings.spark.delta_package == "auto" else (
+        settings.spark.delta_package)
+    jars = _cached_jars(package) if package else None
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
+    elif package:
+        builder = builder.config("spark.jars.packages", package)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    if package and not jars:
+        _remember_jars(package, spark.sparkContext.getConf().get("spark.jars", ""))
+    return spark
+
+
+def _jar_cache(package: str) -> str:
+    safe = package.replace(":", "_").replace("/", "_")
+    return os.path.join(sys.prefix, "share", "pipelines", f"{safe}.jars")
+
+
+def _cached_jars(package: str) -> list[str] | None:
+    """The JAR files Ivy resolved for ``package`` on an earlier start (skips resolving)."""
+    try:
+        with open(_jar_cache(package)) as fh:
+            jars = [line.strip() for line in fh if line.strip()]
+    except OSError:
+        return None
+    local = [j.removeprefix("file://").removeprefix("file:") for j in jars]
+    return jars if jars and all(os.path.exists(j) for j in local) else None
+
+
+def _remember_jars(package: str, jars: str) -> None:
+    paths = [j for j in jars.split(",") if j.endswith(".jar")]
+    if not paths:
+        return
+    try:
+        os.makedirs(os.path.dirname(_jar_cache(package)), exist_ok=True)
+        with open(_jar_cache(package), "w") as fh:
+            fh.write("\n".join(paths) + "\n")
+    except OSError:
+        log.debug("cannot cache the Delta JAR list", exc_info=True)
+
+
+def _warm() -> None:
+    """Resolve the Delta JARs once and prove a Delta write works (``make setup``)."""
+    import tempfile
+
+    from pipelines.core.config.settings import load_settings
+
+    spark = get_spark(load_settings("local"))
+    with tempfile.TemporaryDirectory() as tmp:
+        spark.range(3).write.format("delta").save(f"{tmp}/t")
+        rows = spark.read.format("delta").load(f"{tmp}/t").count()
+    spark.stop()
+    sys.stdout.write(f"Delta OK ({delta_package()}, {rows} rows read back)\n")
+
+
+if __name__ == "__main__":
+    if "--warm" in sys.argv:
+        _warm()

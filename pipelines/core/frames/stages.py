@@ -1,0 +1,97 @@
+"""Turning one declared stage into a DataFrame. Used by the run and, on empty DataFrames,
+by the plan, so that what is validated is exactly what runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame
+
+from pipelines.core.declare.spec import Join, Map, Reduce
+from pipelines.core.errors import DefinitionError
+from pipelines.core.salting import HotKeys, plain_reduce, salted_join, salted_reduce
+
+__all__ = ["apply_stage", "render_args", "analysis_error"]
+
+
+def render_args(args: Mapping[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
+    """String arguments may use ``{date}`` and the pipeline's params."""
+    return {k: v.format(**params) if isinstance(v, str) and "{" in v else v
+            for k, v in args.items()}
+
+
+def apply_stage(stage: Any, inputs: Mapping[str, DataFrame], params: Mapping[str, str], *,
+                pipeline: str, hot: HotKeys | None = None, broadcast: bool = False,
+                ) -> DataFrame:
+    """Build ``stage``'s output from its inputs. ``hot`` carries the salting decision."""
+    try:
+        if isinstance(stage, Map):
+            out = stage.fn(inputs[stage.input], **render_args(stage.args, params))
+            if not isinstance(out, DataFrame):
+                raise DefinitionError(
+                    f"'fn' returned {type(out).__name__}, not a DataFrame",
+                    pipeline=pipeline, stage=stage.name)
+            return out
+        if isinstance(stage, Reduce):
+            df = inputs[stage.input]
+            _require_columns(df, [*stage.keys, *(c for a in stage.aggs for c in a.input_columns)],
+                             pipeline, stage.name)
+            if hot:
+                return salted_reduce(df, stage.keys, stage.aggs, hot)
+            return plain_reduce(df, stage.keys, stage.aggs)
+        if isinstance(stage, Join):
+            left, right = inputs[stage.left], inputs[stage.right]
+            _require_columns(left, stage.on, pipeline, stage.name, side="left")
+            _require_columns(right, stage.on, pipeline, stage.name, side="right")
+            clash = (set(left.columns) & set(right.columns)) - set(stage.on)
+            if clash and stage.how not in ("left_semi", "left_anti"):
+                col = sorted(clash)[0]
+                raise DefinitionError(
+                    f"column '{col}' is on both sides of the join; rename it in a map stage",
+                    pipeline=pipeline, stage=stage.name, column=col)
+            if broadcast:
+                from pyspark.sql.functions import broadcast as bc
+
+                return left.join(bc(right), list(stage.on), stage.how)
+            if hot:
+                return salted_join(left, right, stage.on, stage.how, hot)
+            return left.join(right, list(stage.on), stage.how)
+    except AnalysisException as exc:
+        raise analysis_error(exc, pipeline=pipeline, stage=stage.name) from None
+    raise DefinitionError(f"unknown stage type {type(stage).__name__}", pipeline=pipeline,
+                          stage=getattr(stage, "name", "?"))
+
+
+def _require_columns(df: DataFrame, columns: Any, pipeline: str, stage: str,
+                     side: str | None = None) -> None:
+    present = set(df.columns)
+    for col in columns:
+        if col not in present:
+            where = f" on the {side} side" if side else ""
+            raise DefinitionError(
+                f"column '{col}' not found{where}; available: {', '.join(df.columns)}",
+                pipeline=pipeline, stage=stage, column=col)
+
+
+def analysis_error(exc: AnalysisException, *, pipeline: str, stage: str | None = None,
+                   source: str | None = None) -> DefinitionError:
+    """A one-line DefinitionError naming the column Spark could not resolve, and the stage
+    (or source) whose code or declaration referred to it."""
+    params: dict[str, Any] = {}
+    try:
+        params = dict(exc.getMessageParameters() or {})
+    except Exception:  # noqa: BLE001 - older error classes have no parameters
+        params = {}
+    column = params.get("objectName") or params.get("colName") or params.get("fieldName")
+    if isinstance(column, str):
+        column = column.strip("`").split("`.`")[-1]
+    condition = ""
+    try:
+        condition = exc.getCondition() or ""
+    except Exception:  # noqa: BLE001
+        condition = ""
+    first_line = str(exc).splitlines()[0] if str(exc) else condition
+    return DefinitionError(f"Spark analysis failed: {first_line}", pipeline=pipeline,
+                           stage=stage, source=source, column=column, key=condition or None)

@@ -1,0 +1,1 @@
+"""From a declared pipeline to a validated plan, before any job over data runs."""

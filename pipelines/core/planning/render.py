@@ -1,0 +1,100 @@
+"""Rendering a plan as text (the ``plan`` command) and as an SVG picture (notebooks)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from pipelines.core.config.settings import SaltSettings
+from pipelines.core.declare.spec import Join, Map, Reduce
+from pipelines.core.delta.tables import table_path
+from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.salting_notes import salting_note
+
+__all__ = ["render_plan", "plan_svg"]
+
+
+def _describe(stage: Any) -> str:
+    if isinstance(stage, Map):
+        return f"map    {stage.fn.__module__}.{stage.fn.__name__}"
+    if isinstance(stage, Reduce):
+        aggs = ", ".join(a.alias for a in stage.aggs)
+        salted = "salt=" + str(stage.salt)
+        return f"reduce by {', '.join(stage.keys)} -> {aggs} ({salted})"
+    if isinstance(stage, Join):
+        return (f"join   {stage.how} on {', '.join(stage.on)} (salt={stage.salt}, "
+                f"broadcast={stage.broadcast})")
+    return type(stage).__name__
+
+
+def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None) -> str:
+    lines = [f"pipeline {plan.name} for {plan.date}", "", "sources:"]
+    for s in plan.sources.values():
+        where = f" where {s.where}" if s.where else ""
+        what = s.table if s.format == "delta" else s.path
+        lines.append(f"  {s.name:<20} {s.format:<8} {what}{where}")
+    lines += ["", "stages (in order):"]
+    for name in plan.order:
+        stage = plan.stage(name)
+        inputs = " + ".join(stage.inputs)
+        lines.append(f"  {name:<20} <- {inputs}")
+        lines.append(f"  {'':<20}    {_describe(stage)}")
+        note = salting_note(stage, salting)
+        if note:
+            lines.append(f"  {'':<20}    {note}")
+        schema = plan.schemas.get(name)
+        if schema is not None:
+            cols = ", ".join(f"{f.name}:{f.dataType.simpleString()}" for f in schema.fields)
+            lines.append(f"  {'':<20}    columns: {cols}")
+        for check in stage.checks:
+            lines.append(f"  {'':<20}    check {check.name} [{check.severity}]")
+    lines += ["", "writes:"]
+    for f in plan.footprint:
+        path = table_path(warehouse, f.table)
+        detail = {"overwrite_partitions": f"replace where {f.predicate}",
+                  "append": "append (idempotent per run)",
+                  "merge": f"merge on {', '.join(f.keys)}"}[f.mode]
+        lines.append(f"  {f.sink:<20} -> {path}")
+        lines.append(f"  {'':<20}    {f.mode}: {detail}")
+    return "\n".join(lines)
+
+
+def plan_svg(plan: Plan) -> str:
+    """A left-to-right layered drawing of the DAG (sources, stages, sinks) as SVG."""
+    nodes: dict[str, tuple[str, int]] = {}
+    for s in plan.sources:
+        nodes[s] = ("source", 0)
+    for name in plan.order:
+        depth = 1 + max(nodes[i][1] for i in plan.stage(name).inputs)
+        kind = type(plan.stage(name)).__name__.lower()
+        nodes[name] = (kind, depth)
+    for sink in plan.sinks.values():
+        nodes[sink.name] = ("sink", nodes[sink.input][1] + 1)
+    columns: dict[int, list[str]] = {}
+    for name, (_, depth) in nodes.items():
+        columns.setdefault(depth, []).append(name)
+    w, h, gx, gy = 150, 36, 60, 24
+    pos = {}
+    for depth, names in columns.items():
+        for i, name in enumerate(names):
+            pos[name] = (20 + depth * (w + gx), 20 + i * (h + gy))
+    width = 40 + (max(columns) + 1) * (w + gx)
+    height = 40 + max(len(v) for v in columns.values()) * (h + gy)
+    colors = {"source": "#dbeafe", "map": "#f3f4f6", "reduce": "#fde68a", "join": "#fbcfe8",
+              "sink": "#bbf7d0"}
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'font-family="sans-serif" font-size="12">',
+             '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>']
+    for src, dst in plan.edges():
+        (x1, y1), (x2, y2) = pos[src], pos[dst]
+        parts.append(f'<line x1="{x1 + w}" y1="{y1 + h / 2}" x2="{x2}" y2="{y2 + h / 2}" '
+                     'stroke="#555" marker-end="url(#a)"/>')
+    for name, (kind, _) in nodes.items():
+        x, y = pos[name]
+        parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6" '
+                     f'fill="{colors[kind]}" stroke="#333"/>')
+        parts.append(f'<text x="{x + 8}" y="{y + 15}">{html.escape(name)}</text>')
+        parts.append(f'<text x="{x + 8}" y="{y + 29}" fill="#555" font-size="10">{kind}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -1,0 +1,1 @@
+"""Run records: the ledger, locks, fingerprints, results and reports, rollback."""

@@ -1,0 +1,187 @@
+"""The run ledger: an append-only Delta table of run events under ``<warehouse>/_pipelines``.
+
+Each run appends a ``started`` event (parameters, fingerprints, pinned input versions) and a
+``finished`` event (status, stages, outputs, quality, error). Appends never conflict with
+each other, so runs of different pipelines can share the ledger. A run with a ``started`` but
+no ``finished`` event died (killed driver, lost machine).
+
+``generation`` counts deliberate re-executions of one (pipeline, date): a rerun after a
+failure keeps the generation (and so Delta's idempotent-write version), ``--force`` after a
+success starts the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    DoubleType,
+    IntegerType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from pipelines.core.delta.tables import is_delta
+
+__all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA"]
+
+LEDGER_SCHEMA = StructType([
+    StructField("run_id", StringType(), False),
+    StructField("pipeline", StringType(), False),
+    StructField("date", StringType(), False),
+    StructField("generation", IntegerType(), False),
+    StructField("attempt", IntegerType(), False),
+    StructField("event", StringType(), False),
+    StructField("status", StringType(), False),
+    StructField("ts", TimestampType(), False),
+    StructField("duration_s", DoubleType(), True),
+    StructField("code_hash", StringType(), True),
+    StructField("config_hash", StringType(), True),
+    StructField("params", StringType(), True),
+    StructField("inputs", StringType(), True),
+    StructField("stages", StringType(), True),
+    StructField("outputs", StringType(), True),
+    StructField("quality", StringType(), True),
+    StructField("error", StringType(), True),
+    StructField("exit_code", IntegerType(), True),
+    StructField("notes", StringType(), True),
+])
+
+QUALITY_SCHEMA = StructType([
+    StructField("run_id", StringType(), False),
+    StructField("pipeline", StringType(), False),
+    StructField("date", StringType(), False),
+    StructField("stage", StringType(), False),
+    StructField("expectation", StringType(), False),
+    StructField("ge_type", StringType(), False),
+    StructField("severity", StringType(), False),
+    StructField("success", StringType(), False),
+    StructField("evaluated_rows", IntegerType(), True),
+    StructField("failing_rows", IntegerType(), True),
+    StructField("observed_value", StringType(), True),
+    StructField("ts", TimestampType(), False),
+])
+
+JSON_FIELDS = ("params", "inputs", "stages", "outputs", "quality", "error", "notes")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the ledger knows it (its latest event)."""
+
+    run_id: str
+    pipeline: str
+    date: str
+    generation: int
+    attempt: int
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    duration_s: float | None
+    code_hash: str
+    config_hash: str
+    data: dict[str, Any]
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "pipeline": self.pipeline, "date": self.date,
+            "generation": self.generation, "attempt": self.attempt, "status": self.status,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": self.duration_s, "code_hash": self.code_hash,
+            "config_hash": self.config_hash, **self.data,
+        }
+
+
+class Ledger:
+    def __init__(self, spark: SparkSession, warehouse: str) -> None:
+        self.spark = spark
+        self.root = warehouse.rstrip("/") + "/_pipelines"
+        self.runs_path = self.root + "/ledger"
+        self.quality_path = self.root + "/quality_results"
+
+    # -- writing ------------------------------------------------------------------------
+    def _ensure(self, path: str, schema: StructType) -> None:
+        if not is_delta(self.spark, path):
+            from delta.tables import DeltaTable
+
+            DeltaTable.createIfNotExists(self.spark).location(path).addColumns(schema).execute()
+
+    def append(self, **row: Any) -> None:
+        self._ensure(self.runs_path, LEDGER_SCHEMA)
+        record: dict[str, Any] = {f.name: None for f in LEDGER_SCHEMA.fields}
+        record.update(row)
+        record["ts"] = record.get("ts") or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        for key in JSON_FIELDS:
+            if record[key] is not None and not isinstance(record[key], str):
+                record[key] = json.dumps(record[key], default=str, sort_keys=True)
+        df = self.spark.createDataFrame([record], LEDGER_SCHEMA)
+        df.write.format("delta").mode("append").save(self.runs_path)
+
+    def append_quality(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        self._ensure(self.quality_path, QUALITY_SCHEMA)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        data = [{**r, "ts": now} for r in rows]
+        self.spark.createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
+            "append").save(self.quality_path)
+
+    # -- reading ------------------------------------------------------------------------
+    def _events(self, **where: str) -> list[dict[str, Any]]:
+        if not is_delta(self.spark, self.runs_path):
+            return []
+        df = self.spark.read.format("delta").load(self.runs_path)
+        for key, value in where.items():
+            df = df.where(F.col(key) == value)
+        # a few rows: sorted here, without the extra Spark jobs of a distributed sort
+        return sorted((r.asDict() for r in df.collect()), key=lambda e: e["ts"])
+
+    def runs(self, pipeline: str | None = None, date: str | None = None) -> list[RunRecord]:
+        where = {k: v for k, v in (("pipeline", pipeline), ("date", date)) if v}
+        by_run: dict[str, list[dict[str, Any]]] = {}
+        for event in self._events(**where):
+            by_run.setdefault(event["run_id"], []).append(event)
+        records = [_record(events) for events in by_run.values()]
+        return sorted(records, key=lambda r: r.started_at)
+
+    def run(self, run_id: str) -> RunRecord | None:
+        events = self._events(run_id=run_id)
+        return _record(events) if events else None
+
+    def quality_history(self, pipeline: str) -> list[dict[str, Any]]:
+        if not is_delta(self.spark, self.quality_path):
+            return []
+        df = self.spark.read.format("delta").load(self.quality_path)
+        return [r.asDict() for r in df.where(F.col("pipeline") == pipeline).orderBy("ts").collect()]
+
+
+def _record(events: list[dict[str, Any]]) -> RunRecord:
+    first, last = events[0], events[-1]
+    data: dict[str, Any] = {}
+    for event in events:
+        for key in JSON_FIELDS:
+            if event.get(key):
+                data[key] = json.loads(event[key])
+    finished = last["event"] in ("finished", "rolled_back")
+    status = last["status"] if finished or last["event"] != "started" else "running"
+    if last["event"] == "rolled_back":
+        status = "rolled_back"
+    return RunRecord(
+        run_id=first["run_id"], pipeline=first["pipeline"], date=first["date"],
+        generation=first["generation"], attempt=first["attempt"], status=status,
+        started_at=first["ts"], finished_at=last["ts"] if finished else None,
+        duration_s=last.get("duration_s"), code_hash=first.get("code_hash") or "",
+        config_hash=first.get("config_hash") or "", data=data,
+    )

@@ -1,0 +1,1 @@
+"""Demo data for the example pipelines (not part of the framework)."""
