@@ -33,10 +33,11 @@ measures with another; ``--driver-java-options "..."`` passes JVM flags to that 
 (``spark.driver.extraJavaOptions``), for instance to run the JIT's compiler threads at the
 lowest CPU priority. The time the garbage collectors report for each measured run is
 printed.
-``--warmups W`` runs every mode W times before the measured repeats (default 8): the JIT keeps compiling Spark's code for many runs of a query, on the two
-cores the tasks run on, and a task that shares its core with a compiler thread lasts longer
-than its CPU time (after 4 rounds the salted reduce still compiled about 1.3 s per run). The
-JIT time of each measured run is printed.
+``--warmups W`` runs every mode W times before the measured repeats (default 8): the JIT
+keeps compiling Spark's code for many runs of a query, on the two cores the tasks run on,
+and a task that shares its core with a compiler thread lasts longer than its CPU time (after
+4 rounds the salted reduce still compiled about 1.3 s per run). The JIT time of each
+measured run is printed.
 ``--workload reduce|join`` runs one workload only.
 Usage: benchmarks/bench_skew.py [--rows N] [--hot-share F] [--repeats K] [--warmups W]
 [--workload reduce|join] [--codegen-cache N] [--driver-memory SIZE]
