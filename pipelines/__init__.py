@@ -14,7 +14,21 @@ from typing import TYPE_CHECKING
 
 from pipelines.core.declare import aggregations as agg
 from pipelines.core.declare import expectations as expect
-from pipelines.core.declare.spec import Join, Map, Pipeline, Reduce, Sink, Source
+from pipelines.core.declare.spec import (
+    Filter,
+    Join,
+    Latest,
+    Map,
+    Pipeline,
+    Reduce,
+    Select,
+    Sink,
+    Source,
+    Sql,
+    Top,
+    Union,
+    WithColumns,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -37,6 +51,13 @@ __all__ = [
     "Map",
     "Reduce",
     "Join",
+    "Filter",
+    "Select",
+    "WithColumns",
+    "Top",
+    "Latest",
+    "Union",
+    "Sql",
     "Sink",
     "expect",
     "agg",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from chispa import assert_df_equality
 
 from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.conflicts import RETRYABLE_CONFLICTS, is_retryable_conflict
@@ -60,6 +61,19 @@ def describe_overwrite_partitions():
             publish(spark, df, sink, path, _txn(), pipeline="p")
         assert err.value.sink == "s"
         assert current_version(spark, path) == 0  # only the empty table created up front
+
+
+def describe_overwrite():
+    def it_replaces_the_whole_table_once_per_generation(spark, warehouse):
+        path = f"{warehouse}/tables/t"
+        sink = Sink("s", input="x", table="t", mode="overwrite")
+        publish(spark, spark.createDataFrame([(1, "a"), (2, "b")], "id int, v string"), sink,
+                path, _txn(1), pipeline="p")
+        new = spark.createDataFrame([(3, "c")], "id int, v string")
+        second = publish(spark, new, sink, path, _txn(2), pipeline="p")
+        again = publish(spark, new, sink, path, _txn(2), pipeline="p")
+        assert (second.skipped, again.skipped, again.version) == (False, True, second.version)
+        assert_df_equality(spark.read.format("delta").load(path), new)
 
 
 def describe_merge():

@@ -144,6 +144,8 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
                       .option("userMetadata", txn.tag))
             if sink.mode == "overwrite_partitions":
                 writer = writer.mode("overwrite").option("replaceWhere", sink.replace_where)
+            elif sink.mode == "overwrite":
+                writer = writer.mode("overwrite")
             else:
                 writer = writer.mode("append")
             writer.save(path)

@@ -17,7 +17,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.core.config.settings import Settings
-from pipelines.core.declare.spec import Join, Map
+from pipelines.core.declare.spec import Filter, Join, Map
 from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import QualityError
 from pipelines.core.execution import faults
@@ -256,18 +256,18 @@ class StageExecutor:
     def _sample(self, name: str, frames: dict[str, DataFrame], fraction: float) -> DataFrame:
         """A sample of ``name``'s output, drawn as far upstream as row-wise stages allow.
 
-        Map stages and the left side of joins keep each row (or drop it) independently of the
-        others, so building them from a sample of their input gives a sample of their output
-        at the same rate, without computing them over all of it. The sample is drawn at the
-        nearest source, reduce or materialized (cached or staged) stage.
+        Map and filter stages and the left side of joins keep each row (or drop it)
+        independently of the others, so building them from a sample of their input gives a
+        sample of their output at the same rate, without computing them over all of it. The
+        sample is drawn at the nearest source, reduce or materialized (cached or staged) stage.
         """
         stage = None if name in self.plan.sources else self.plan.stage(name)
         fused = name in self.stage_results and not self.stage_results[name].materialized
-        row_wise = isinstance(stage, Map) or (isinstance(stage, Join)
-                                              and stage.left != stage.right)
+        row_wise = isinstance(stage, (Map, Filter)) or (isinstance(stage, Join)
+                                                        and stage.left != stage.right)
         if stage is None or not (fused and row_wise):
             return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
-        if isinstance(stage, Map):
+        if isinstance(stage, (Map, Filter)):
             inputs = {stage.input: self._sample(stage.input, frames, fraction)}
         else:  # a join: the right side stays whole
             inputs = {stage.left: self._sample(stage.left, frames, fraction),

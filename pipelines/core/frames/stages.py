@@ -8,9 +8,11 @@ from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from pipelines.core.declare.spec import Join, Map, Reduce
 from pipelines.core.errors import DefinitionError
+from pipelines.core.frames.relational import RELATIONAL, build_relational, join_on_expressions
 from pipelines.core.salting import HotKeys, plain_reduce, salted_join, salted_reduce
 
 __all__ = ["apply_stage", "render_args", "analysis_error"]
@@ -42,26 +44,34 @@ def apply_stage(stage: Any, inputs: Mapping[str, DataFrame], params: Mapping[str
                 return salted_reduce(df, stage.keys, stage.aggs, hot)
             return plain_reduce(df, stage.keys, stage.aggs)
         if isinstance(stage, Join):
-            left, right = inputs[stage.left], inputs[stage.right]
-            _require_columns(left, stage.on, pipeline, stage.name, side="left")
-            _require_columns(right, stage.on, pipeline, stage.name, side="right")
-            clash = (set(left.columns) & set(right.columns)) - set(stage.on)
-            if clash and stage.how not in ("left_semi", "left_anti"):
-                col = sorted(clash)[0]
-                raise DefinitionError(
-                    f"column '{col}' is on both sides of the join; rename it in a map stage",
-                    pipeline=pipeline, stage=stage.name, column=col)
-            if broadcast:
-                from pyspark.sql.functions import broadcast as bc
-
-                return left.join(bc(right), list(stage.on), stage.how)
-            if hot:
-                return salted_join(left, right, stage.on, stage.how, hot)
-            return left.join(right, list(stage.on), stage.how)
+            return _join(stage, inputs, params, pipeline=pipeline, hot=hot, broadcast=broadcast)
+        if isinstance(stage, RELATIONAL):
+            return build_relational(stage, inputs, params)
     except AnalysisException as exc:
         raise analysis_error(exc, pipeline=pipeline, stage=stage.name) from None
     raise DefinitionError(f"unknown stage type {type(stage).__name__}", pipeline=pipeline,
                           stage=getattr(stage, "name", "?"))
+
+
+def _join(stage: Join, inputs: Mapping[str, DataFrame], params: Mapping[str, str], *,
+          pipeline: str, hot: HotKeys | None, broadcast: bool) -> DataFrame:
+    left, right = inputs[stage.left], inputs[stage.right]
+    left_keys, right_keys = stage.keys
+    _require_columns(left, left_keys, pipeline, stage.name, side="left")
+    _require_columns(right, right_keys, pipeline, stage.name, side="right")
+    clash = (set(left.columns) & (set(right.columns) - set(right_keys))) - set(left_keys)
+    if clash and stage.how not in ("left_semi", "left_anti"):
+        col = sorted(clash)[0]
+        raise DefinitionError(
+            f"column '{col}' is on both sides of the join; rename it (WithColumns rename=...)",
+            pipeline=pipeline, stage=stage.name, column=col)
+    if not stage.by_name:
+        return join_on_expressions(stage, left, right, broadcast=broadcast, params=params)
+    if broadcast:
+        return left.join(F.broadcast(right), list(stage.on), stage.how)
+    if hot:
+        return salted_join(left, right, stage.on, stage.how, hot)
+    return left.join(right, list(stage.on), stage.how)
 
 
 def _require_columns(df: DataFrame, columns: Any, pipeline: str, stage: str,

@@ -112,6 +112,10 @@ def check_stage_options(pipeline: str, stage: Any) -> None:
                 key="hot_keys")
         return
     declared_salt = "salt" if isinstance(stage.salt, int) else "hot_keys" if stage.hot_keys else ""
+    if declared_salt and not stage.by_name:
+        raise DefinitionError(f"'{declared_salt}' needs a join on same-named 'on' columns and no "
+                              "'condition' (rename the keys with WithColumns)", **where,
+                              key=declared_salt)
     if stage.how not in SALTABLE_JOINS:
         if declared_salt:
             raise DefinitionError(f"'{declared_salt}' is not valid for a {stage.how} join "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import inspect
 import re
 import string
 from collections.abc import Mapping
@@ -20,13 +19,9 @@ from typing import Any
 from pipelines.core.config.settings import SaltSettings
 from pipelines.core.declare.expectations import SEVERITIES, Expectation
 from pipelines.core.declare.spec import (
-    JOIN_TYPES,
     SINK_MODES,
     SOURCE_FORMATS,
-    Join,
-    Map,
     Pipeline,
-    Reduce,
     Sink,
     Source,
 )
@@ -35,9 +30,9 @@ from pipelines.core.planning.declared_options import (
     check_expectation_options,
     check_sink_options,
     check_source_options,
-    check_stage_options,
 )
 from pipelines.core.planning.salting_notes import salting_note
+from pipelines.core.planning.stage_checks import check_stage
 from pipelines.core.quality.gate import MAX_DROP_CHECKS
 
 __all__ = ["Plan", "SinkFootprint", "make_plan", "parse_date", "render"]
@@ -171,7 +166,7 @@ def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = 
     for source in pipeline.sources:
         _check_source(name, source)
     for stage in pipeline.stages:
-        _check_stage(name, stage)
+        check_stage(name, stage, run_params)
     for sink in pipeline.sinks:
         _check_sink(name, sink)
     for declared in (*pipeline.sources, *pipeline.stages, *pipeline.sinks):
@@ -288,55 +283,6 @@ def _check_source(pipeline: str, source: Source) -> None:
         raise DefinitionError("a source needs a declared schema (see schemas/)",
                               pipeline=pipeline, source=source.name)
     check_source_options(pipeline, source)
-
-
-def _salt_ok(value: Any) -> bool:
-    return value in ("auto", "off") or (isinstance(value, int) and not isinstance(value, bool)
-                                        and value >= 1)
-
-
-def _check_stage(pipeline: str, stage: Any) -> None:
-    where = {"pipeline": pipeline, "stage": stage.name}
-    if isinstance(stage, Map):
-        if not callable(stage.fn):
-            raise DefinitionError("'fn' is not callable", **where)
-        try:
-            inspect.signature(stage.fn).bind(None, **stage.args)
-        except TypeError as exc:
-            raise DefinitionError(f"'fn' {getattr(stage.fn, '__name__', stage.fn)} does not "
-                                  f"accept (df, **args): {exc}", **where) from None
-    elif isinstance(stage, Reduce):
-        if not stage.keys:
-            raise DefinitionError("a reduce needs at least one key", **where)
-        if not stage.aggs:
-            raise DefinitionError("a reduce needs at least one aggregation", **where)
-        if not _salt_ok(stage.salt):
-            raise DefinitionError(f"salt must be 'auto', 'off' or a count >= 1, got "
-                                  f"{stage.salt!r}", **where)
-        aliases = [a.alias for a in stage.aggs] + list(stage.keys)
-        for alias in aliases:
-            if aliases.count(alias) > 1:
-                raise DefinitionError(f"output column '{alias}' appears twice", **where,
-                                      column=alias)
-        for hot in stage.hot_keys:
-            if len(hot) != len(stage.keys):
-                raise DefinitionError(f"hot key {hot!r} must have one value per key column "
-                                      f"{stage.keys}", **where)
-    elif isinstance(stage, Join):
-        if not stage.on:
-            raise DefinitionError("a join needs 'on' columns", **where)
-        if stage.how not in JOIN_TYPES:
-            raise DefinitionError(f"unknown join type '{stage.how}' (use one of "
-                                  f"{', '.join(JOIN_TYPES)})", **where)
-        if not _salt_ok(stage.salt):
-            raise DefinitionError(f"salt must be 'auto', 'off' or a count >= 1, got "
-                                  f"{stage.salt!r}", **where)
-        if stage.broadcast not in ("auto", "right", "none"):
-            raise DefinitionError(f"broadcast must be 'auto', 'right' or 'none', got "
-                                  f"{stage.broadcast!r}", **where)
-    else:
-        raise DefinitionError(f"unknown stage type {type(stage).__name__}", **where)
-    check_stage_options(pipeline, stage)
 
 
 def _check_sink(pipeline: str, sink: Sink) -> None:

@@ -9,6 +9,7 @@ from pipelines.core.config.settings import SaltSettings
 from pipelines.core.declare.spec import Join, Map, Reduce
 from pipelines.core.delta.tables import table_path
 from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.relational_text import describe_relational
 from pipelines.core.planning.salting_notes import salting_note
 
 __all__ = ["render_plan", "plan_svg"]
@@ -22,9 +23,12 @@ def _describe(stage: Any) -> str:
         salted = "salt=" + str(stage.salt)
         return f"reduce by {', '.join(stage.keys)} -> {aggs} ({salted})"
     if isinstance(stage, Join):
-        return (f"join   {stage.how} on {', '.join(stage.on)} (salt={stage.salt}, "
+        left, right = stage.keys
+        on = ", ".join(a if a == b else f"{a} = {b}" for a, b in zip(left, right, strict=True))
+        extra = f" and {stage.condition}" if stage.condition else ""
+        return (f"join   {stage.how} on {on}{extra} (salt={stage.salt}, "
                 f"broadcast={stage.broadcast})")
-    return type(stage).__name__
+    return describe_relational(stage) or type(stage).__name__
 
 
 def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None) -> str:
@@ -53,6 +57,7 @@ def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None)
         path = table_path(warehouse, f.table)
         detail = {"overwrite_partitions": f"replace where {f.predicate}",
                   "append": "append (idempotent per run)",
+                  "overwrite": "replace the whole table",
                   "merge": f"merge on {', '.join(f.keys)}"}[f.mode]
         lines.append(f"  {f.sink:<20} -> {path}")
         lines.append(f"  {'':<20}    {f.mode}: {detail}")

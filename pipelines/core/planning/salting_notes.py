@@ -38,6 +38,8 @@ def salting_note(stage: Any, salting: SaltSettings | None = None) -> str | None:
     With ``salting`` (the run's settings), a join left to AQE's skew split names its sizes.
     """
     if isinstance(stage, Reduce):
+        if not stage.keys:
+            return "salting: never (no keys: one group)"
         if stage.salt == "off":
             return "salting: off"
         if salting is not None and not salting.enabled:
@@ -52,6 +54,8 @@ def salting_note(stage: Any, salting: SaltSettings | None = None) -> str | None:
             return f"salting: never ({stage.how} join)"
         if stage.salt == "off":
             return "salting: off"
+        if not stage.by_name:
+            return "salting: AQE's skew split only (keys named differently or a condition)"
         pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""
         on = ", ".join(stage.on)
         if salting is not None and not salting.enabled:

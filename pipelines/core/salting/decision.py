@@ -125,11 +125,19 @@ def _unsalted(stage: Reduce | Join, inputs: dict[str, DataFrame], conf: SaltSett
                 inputs[stage.right], conf.broadcast_max_bytes)):
             return SaltDecision(None, True, {"decision": "broadcast",
                                              "reason": "right side is small"})
+        if not stage.by_name:  # keys named differently, or a condition: AQE's split alone
+            record = (aqe_split_record(inputs[stage.left].sparkSession, stage.keys[0])
+                      if conf.enabled and stage.salt == "auto" and conf.auto_join == "aqe"
+                      else None)
+            return SaltDecision(record=record or {
+                "decision": "off", "reason": "keys named differently or a join condition"})
         if stage.how not in SALTABLE_JOINS:
             if isinstance(stage.salt, int):
                 raise PipelineError(f"salting a {stage.how} join would duplicate rows; "
                                     "use inner or left", pipeline=pipeline, stage=stage.name)
             return SaltDecision(record={"decision": "off", "reason": f"{stage.how} join"})
+    elif not stage.keys:
+        return SaltDecision(record={"decision": "off", "reason": "no keys: one group"})
     elif stage.salt == "auto" and not needs_salting(stage.aggs):
         return SaltDecision(record={"decision": "off", "reason":
                                     "combinable aggregations (combined map-side)"})

@@ -1,0 +1,117 @@
+"""The MapReduce stages: Map (custom Python), Reduce (keys and mergeable aggregations) and
+Join. Their options after the required fields are keyword-only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
+
+from pipelines.core.declare._data import as_tuple, freeze, hot_key_tuples
+from pipelines.core.declare.aggregations import Agg
+
+__all__ = ["Map", "Reduce", "Join", "JOIN_TYPES"]
+
+JOIN_TYPES = ("inner", "left", "right", "full", "left_semi", "left_anti")
+
+
+@dataclass(frozen=True)
+class Map:
+    """A narrow stage: ``fn(df, **args) -> DataFrame`` over one input."""
+
+    name: str
+    input: str
+    fn: Callable[..., Any]
+    _: KW_ONLY  # options are keyword-only
+    args: Mapping[str, Any] = field(default_factory=dict)
+    checks: Sequence[Any] = ()
+    checkpoint: bool = False
+
+    def __post_init__(self) -> None:
+        freeze(self, args=dict(self.args), checks=as_tuple(self.checks))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+
+@dataclass(frozen=True)
+class Reduce:
+    """A keyed stage: group ``input`` by ``keys`` and compute ``aggs``; with ``keys=[]``, one
+    row of grand totals over the whole input.
+
+    ``salt``: ``"auto"`` finds hot keys and salts them when an aggregation is not combinable;
+    ``"off"`` never salts; an integer salts every ``hot_keys`` entry (or every detected hot key)
+    that many ways.
+    """
+
+    name: str
+    input: str
+    keys: Sequence[str]
+    aggs: Sequence[Agg]
+    _: KW_ONLY  # options are keyword-only
+    salt: str | int = "auto"
+    hot_keys: Sequence[Any] = ()
+    checks: Sequence[Any] = ()
+    checkpoint: bool = False
+
+    def __post_init__(self) -> None:
+        freeze(self, keys=as_tuple(self.keys), aggs=as_tuple(self.aggs),
+                hot_keys=hot_key_tuples(self.hot_keys),
+                checks=as_tuple(self.checks))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+
+@dataclass(frozen=True)
+class Join:
+    """A join of ``left`` and ``right``: on the columns ``on`` (same names both sides), or on
+    ``left_on``/``right_on`` pairs (the right side's key columns are dropped: they equal the
+    left's), optionally with an extra ``condition`` in SQL over ``l.`` and ``r.`` columns
+    (``"r.valid_from <= l.order_ts"``). ``how="left_semi"``/``"left_anti"`` keep the left rows
+    that have (or lack) a match.
+
+    ``salt="auto"``, for inner, left, semi and anti joins: with AQE on (and
+    ``salting.auto_join: aqe``) Spark's skew-join split, sized by the salting settings, cuts a
+    skewed partition; declared ``hot_keys`` (or ``auto_join: sample``) take the left side's hot
+    keys out of the skewed shuffle: their rows join a broadcast of their right rows when those
+    are few, else they are split over salts and the matching right rows replicated.
+    ``broadcast="auto"`` broadcasts a small right side whole ("none": never the whole side).
+    """
+
+    name: str
+    left: str
+    right: str
+    on: Sequence[str] = ()
+    _: KW_ONLY  # options are keyword-only
+    left_on: Sequence[str] = ()
+    right_on: Sequence[str] = ()
+    condition: str = ""
+    how: str = "inner"
+    salt: str | int = "auto"
+    hot_keys: Sequence[Any] = ()
+    broadcast: str = "auto"  # "auto" | "right" | "none"
+    checks: Sequence[Any] = ()
+    checkpoint: bool = False
+
+    def __post_init__(self) -> None:
+        freeze(self, on=as_tuple(self.on), left_on=as_tuple(self.left_on),
+                right_on=as_tuple(self.right_on),
+                hot_keys=hot_key_tuples(self.hot_keys),
+                checks=as_tuple(self.checks))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.left, self.right)
+
+    @property
+    def keys(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(left key columns, right key columns)."""
+        return (tuple(self.left_on or self.on), tuple(self.right_on or self.on))
+
+    @property
+    def by_name(self) -> bool:
+        """An equi-join on same-named columns and nothing else: what salting can split."""
+        return bool(self.on) and not self.condition
