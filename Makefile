@@ -8,7 +8,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PIPELINES_CONF_DIR ?= $(abspath conf)
 WAREHOUSE ?= warehouse
 
-.PHONY: help setup demo test test-slow test-cluster bench bench-skew bench-quality lint \
+.PHONY: help setup demo tpch test test-slow test-cluster bench bench-skew bench-quality lint \
         package clean
 
 help:  ## list the targets
@@ -34,6 +34,9 @@ test-slow: setup  ## fault injection and long property suites
 
 test-cluster: setup  ## submit the reference pipeline to a local standalone cluster
 	$(PY) -m pytest -q -m cluster -p no:cacheprovider
+
+tpch: setup  ## TPC-H data (scale factor 0.01) and every TPC-H example pipeline, into $(WAREHOUSE)
+	WAREHOUSE=$(WAREHOUSE) bash scripts/tpch.sh
 
 bench: setup  ## framework vs hand-written PySpark on the reference pipeline
 	$(PY) benchmarks/bench_pipeline.py

@@ -1,0 +1,1 @@
+"""Example pipelines written with the declarative vocabulary only (no Map stages)."""
