@@ -170,6 +170,20 @@ def describe_the_lock():
         assert code == 4 and out["holder"]["run_id"] == "other"
         assert _run(capsys, warehouse)[0] == 0  # released on exit from the holder
 
+    def it_is_taken_before_spark_starts(spark, warehouse, capsys, monkeypatch):
+        import pipelines.core.interfaces.commands as commands
+
+        _land(warehouse, DATE, [("a", 1)])
+        holders, real = [], commands._spark
+
+        def starting(settings):
+            holders.append(PipelineLock.holder(settings.lock_path, "events_append"))
+            return real(settings)
+
+        monkeypatch.setattr(commands, "_spark", starting)
+        assert _run(capsys, warehouse)[0] == 0
+        assert holders and holders[0] is not None and holders[0]["date"] == DATE
+
     def it_is_released_when_a_run_fails(spark, warehouse, capsys, settings_for):
         code, _, _ = _run(capsys, warehouse, date="2026-01-01")  # no input: exit 5
         assert code == 5

@@ -79,6 +79,82 @@ def describe_load_settings():
         assert "NOT_SET_ANYWHERE" in err.value.message
 
 
+def describe_what_the_environment_holds():
+    def it_never_shows_an_environment_value_that_fails_validation(conf_dir, monkeypatch):
+        (conf_dir / "dev.yaml").write_text("publish_threads: ${env:THREADS_SECRET}\n")
+        monkeypatch.setenv("THREADS_SECRET", "hunter2-threads")
+        with pytest.raises(ConfigError) as err:
+            load_settings("dev", conf_dir=conf_dir)
+        assert err.value.key == "publish_threads"
+        assert "hunter2-threads" not in str(err.value)
+        assert "${env:THREADS_SECRET}" in err.value.message
+
+    def it_masks_environment_values_and_uri_credentials_wherever_errors_print_them(
+            conf_dir, monkeypatch):
+        from pipelines.core.errors import PipelineError
+
+        (conf_dir / "dev.yaml").write_text("warehouse: ${env:WAREHOUSE_URI_SECRET}\n")
+        monkeypatch.setenv("WAREHOUSE_URI_SECRET", "/data/private-warehouse-x1")
+        settings = load_settings("dev", conf_dir=conf_dir)
+        error = PipelineError(f"cannot write {settings.warehouse_path}/tables/t",
+                              file=f"{settings.warehouse_path}/tables/t")
+        assert "private-warehouse-x1" not in str(error)
+        assert error.file == "${env:WAREHOUSE_URI_SECRET}/tables/t"
+        leaked = PipelineError("no table at s3a://AKIAKEY:topsecret@bucket/wh/tables/t")
+        assert leaked.message == "no table at s3a://***@bucket/wh/tables/t"
+
+    def it_never_stores_them_in_the_ledger(spark, tmp_path, monkeypatch):
+        from pipelines.core.errors import register_secret
+        from pipelines.core.records.ledger import Ledger
+
+        register_secret("ledger-secret-value-7", "LEDGER_SECRET")
+        ledger = Ledger(spark, str(tmp_path / "wh"))
+        ledger.append(run_id="r1", pipeline="p", date="2026-11-26", generation=1, attempt=1,
+                      event="finished", status="failed",
+                      error={"message": "denied for ledger-secret-value-7"},
+                      outputs=[{"path": "s3a://KEY:SECRET@bucket/wh/tables/t"}])
+        (run,) = ledger.runs("p")
+        assert run.data["error"]["message"] == "denied for ${env:LEDGER_SECRET}"
+        assert run.data["outputs"][0]["path"] == "s3a://***@bucket/wh/tables/t"
+
+
+def describe_the_configuration_folder():
+    def it_refuses_a_folder_that_does_not_exist(tmp_path, monkeypatch):
+        monkeypatch.setenv("PIPELINES_CONF_DIR", str(tmp_path / "missing"))
+        with pytest.raises(ConfigError) as err:
+            load_settings("local")
+        assert (err.value.key, err.value.file) == ("PIPELINES_CONF_DIR",
+                                                   str(tmp_path / "missing"))
+
+    def it_finds_the_projects_conf_folder_by_default(monkeypatch, tmp_path):
+        from pipelines.core.config.settings import default_conf_dir
+
+        monkeypatch.delenv("PIPELINES_CONF_DIR", raising=False)
+        monkeypatch.chdir(tmp_path)  # no conf/ here: the project's own
+        assert (default_conf_dir() / "base.yaml").is_file()
+
+
+def describe_lock_folders():
+    def it_keeps_a_local_warehouses_locks_in_it_also_when_named_by_a_file_uri(tmp_path):
+        from pipelines.core.config.settings import Settings
+
+        local = Settings(warehouse=f"file://{tmp_path}/wh")
+        assert local.lock_path == f"{tmp_path}/wh/_pipelines/locks"
+
+    def it_gives_a_remote_warehouse_one_absolute_lock_folder_on_this_host(tmp_path,
+                                                                        monkeypatch):
+        import os
+
+        from pipelines.core.config.settings import Settings
+
+        paths = set()
+        for where in (tmp_path, tmp_path.parent):
+            monkeypatch.chdir(where)
+            paths.add(Settings(warehouse="s3a://bucket/wh").lock_path)
+        (path,) = paths
+        assert os.path.isabs(path) and "bucket" not in path
+
+
 def describe_the_session_the_framework_starts():
     def it_keeps_the_classes_spark_generates_for_later_queries(spark):
         # static: set when the session starts (Spark's default keeps 100)

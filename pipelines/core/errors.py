@@ -7,6 +7,7 @@ structured fields (``pipeline``, ``stage``, ``column``, ``file``, ...) that test
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -20,7 +21,39 @@ __all__ = [
     "InputDataError",
     "PublishError",
     "ResumeConflictError",
+    "register_secret",
+    "redact",
 ]
+
+# values read from the environment (${env:NAME} in the configuration), never to be printed
+_SECRETS: dict[str, str] = {}
+_URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+
+
+def register_secret(value: str, variable: str) -> None:
+    """Remember a value read from environment variable ``variable``: :func:`redact` replaces
+    it by ``${env:variable}`` wherever it would be printed, logged or stored."""
+    if value and len(value) >= 4:  # shorter values would be found everywhere
+        _SECRETS[value] = f"${{env:{variable}}}"
+
+
+def redact(text: str) -> str:
+    """``text`` without environment values or the credentials of a URI (``s3a://key@bucket``
+    becomes ``s3a://***@bucket``)."""
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, _SECRETS[value])
+    return _URI_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}***@", text)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redacted(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
 
 
 class ExitCode:
@@ -39,7 +72,8 @@ class PipelineError(Exception):
     kind: str = "failure"
 
     def __init__(self, message: str, **fields: Any) -> None:
-        self.message = " ".join(str(message).split())  # always one line
+        self.message = redact(" ".join(str(message).split()))  # always one line
+        fields = {k: _redacted(v) for k, v in fields.items()}
         self.fields: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         for key, value in fields.items():
             setattr(self, key, value)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlparse
 
 import yaml
 
-from pipelines.core.errors import ConfigError
+from pipelines.core.errors import ConfigError, register_secret
 
 __all__ = [
     "Settings",
@@ -109,9 +111,19 @@ class Settings:
 
     @property
     def lock_path(self) -> str:
-        return _absolute(self.lock_dir) if self.lock_dir else os.path.join(
-            self.warehouse_path, "_pipelines", "locks"
-        )
+        """Where the pipelines' run locks live: ``lock_dir``, else the warehouse's
+        ``_pipelines/locks`` when the warehouse is a local folder (``file://`` included), else
+        a folder of this host named after the warehouse URI (a lock is an OS file lock: it
+        excludes runs on one host)."""
+        if self.lock_dir:
+            return _absolute(self.lock_dir)
+        warehouse = self.warehouse_path
+        if warehouse.startswith("file:"):
+            warehouse = urlparse(warehouse).path
+        elif "://" in warehouse:
+            digest = hashlib.sha256(warehouse.encode()).hexdigest()[:16]
+            return str(Path("~/.local/state/pipelines/locks").expanduser() / digest)
+        return os.path.join(warehouse, "_pipelines", "locks")
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data, with every secret value replaced by ``***``."""
@@ -147,7 +159,7 @@ def default_conf_dir() -> Path:
     here = Path.cwd() / "conf"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "conf"
+    return Path(__file__).resolve().parents[3] / "conf"
 
 
 def load_settings(
@@ -158,6 +170,11 @@ def load_settings(
 ) -> Settings:
     """Load and validate settings for ``env``; ``overrides`` are ``key=value`` strings."""
     folder = Path(conf_dir) if conf_dir else default_conf_dir()
+    if not folder.is_dir():
+        named = "PIPELINES_CONF_DIR" if not conf_dir and os.environ.get(
+            "PIPELINES_CONF_DIR") else "conf_dir"
+        raise ConfigError(f"configuration folder {folder} does not exist ({named}); it holds "
+                          "base.yaml and <env>.yaml", file=str(folder), key=named)
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     base = folder / "base.yaml"
@@ -206,12 +223,13 @@ def _check_values(settings: Settings, origins: dict[str, str]) -> None:
         if value not in allowed:
             raise ConfigError(
                 f"setting '{key}' must be {' or '.join(repr(a) for a in allowed)}, got "
-                f"{value!r}", file=_origin(origins, key), key=key)
+                f"{_shown(value, origins, key)}", file=_origin(origins, key), key=key)
     for key, what in _AT_LEAST_ONE:
         value = _setting(settings, key)
         if value < 1:
-            raise ConfigError(f"setting '{key}' must be {what}, got {value}",
-                              file=_origin(origins, key), key=key)
+            raise ConfigError(f"setting '{key}' must be {what}, got "
+                              f"{_shown(value, origins, key)}", file=_origin(origins, key),
+                              key=key)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -265,11 +283,23 @@ def _resolve_env_refs(node: Any, origins: dict[str, str], secrets: list[str], pa
                     f"environment variable {name} is not set",
                     file=_origin(origins, key), key=key,
                 )
+            register_secret(os.environ[name], name)
+            origins[f"{key}#env"] = name
             return os.environ[name]
 
         secrets.append(key)
-        return _ENV_REF.sub(sub, node)
+        value = _ENV_REF.sub(sub, node)
+        register_secret(value, origins[f"{key}#env"])
+        return value
     return node
+
+
+def _shown(value: Any, origins: dict[str, str], key: str) -> str:
+    """A setting's value for an error message; one read from the environment is never shown."""
+    variable = origins.get(f"{key}#env")
+    if variable is not None:
+        return f"the value of ${{env:{variable}}} (not shown)"
+    return f"{type(value).__name__} {value!r}"
 
 
 def _origin(origins: dict[str, str], key: str) -> str:
@@ -301,7 +331,7 @@ def _build(cls: type, data: Any, origins: dict[str, str], prefix: str) -> Any:
 def _coerce(tp: Any, value: Any, origins: dict[str, str], dotted: str) -> Any:
     def bad(expected: str) -> ConfigError:
         return ConfigError(
-            f"setting '{dotted}' must be {expected}, got {type(value).__name__} {value!r}",
+            f"setting '{dotted}' must be {expected}, got {_shown(value, origins, dotted)}",
             file=_origin(origins, dotted), key=dotted,
         )
 

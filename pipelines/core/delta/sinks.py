@@ -25,6 +25,7 @@ __all__ = [
     "PublishResult",
     "TxnId",
     "publish",
+    "check_contract",
     "ensure_table",
     "find_commit",
 ]
@@ -93,6 +94,26 @@ def _check_schema(spark: SparkSession, path: str, df: DataFrame, sink: Sink,
     if missing:
         raise DefinitionError(f"column '{missing[0]}' of table {sink.table} is missing from the "
                               "sink's data", pipeline=pipeline, sink=sink.name, column=missing[0])
+
+
+def check_contract(spark: SparkSession, df: DataFrame, sink: Sink, path: str, *,
+                   pipeline: str) -> None:
+    """Refuse, before any sink of the run commits, data that this sink's existing table would
+    refuse: a column missing, extra or of another type, or another partitioning."""
+    if not is_delta(spark, path):
+        return  # created with the sink's schema and partitioning at its first publish
+    _check_schema(spark, path, df, sink, pipeline)
+    if not sink.partition_by:
+        return
+    from delta.tables import DeltaTable
+
+    detail = DeltaTable.forPath(spark, path).detail().select("partitionColumns").first()
+    have = list(detail["partitionColumns"]) if detail is not None else []
+    if have != list(sink.partition_by):
+        raise DefinitionError(
+            f"table {sink.table} is partitioned by {have or 'nothing'}, the sink declares "
+            f"partition_by={list(sink.partition_by)}", pipeline=pipeline, sink=sink.name,
+            key="partition_by")
 
 
 def find_commit(spark: SparkSession, path: str, tag: str, *, depth: int = 50,

@@ -58,7 +58,7 @@ def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, fo
             return Generation(0)
         return Generation(latest + 1, why=f"{', '.join(changed)} changed since run "
                                           f"{succeeded[-1].run_id}")
-    if any(r.status == "rolled_back" for r in same):
+    if any(r.status in ("rolled_back", "rolling_back") for r in same):
         if resume:
             raise UsageError(f"{pipeline} {date} generation {latest} was rolled back; nothing "
                              "to resume", pipeline=pipeline)

@@ -8,11 +8,11 @@ import shutil
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Sink
-from pipelines.core.delta.sinks import PublishResult, TxnId, publish
+from pipelines.core.delta.sinks import PublishResult, TxnId, check_contract, publish
 from pipelines.core.delta.tables import table_path
-from pipelines.core.execution import faults
 from pipelines.core.execution.failures import with_retries
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, StageQuality
@@ -40,6 +40,14 @@ class Publisher:
         self.warehouse = settings.warehouse_path
         self.stage_results = stage_results
         self.quality = quality
+
+    def check_contracts(self, frames: dict[str, DataFrame]) -> None:
+        """Every sink's table contract (columns, types, partitioning) against the data it is
+        about to get, all before the first commit: a sink that would fail on its schema
+        fails the run while every table is as it was."""
+        for sink in self.plan.sinks.values():
+            check_contract(self.spark, frames[sink.input], sink,
+                           table_path(self.warehouse, sink.table), pipeline=self.plan.name)
 
     def publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
         path = table_path(self.warehouse, sink.table)

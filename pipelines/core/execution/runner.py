@@ -20,9 +20,9 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError
-from pipelines.core.execution import faults
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.failures import classify
 from pipelines.core.execution.generations import (
@@ -51,7 +51,10 @@ def _now() -> dt.datetime:
 
 class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
-                 force: bool = False, resume: bool = False, validate: bool = True) -> None:
+                 force: bool = False, resume: bool = False, validate: bool = True,
+                 lock: PipelineLock | None = None) -> None:
+        """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
+        starts); by default the run takes it itself."""
         self.spark = spark
         self.settings = settings
         self.plan = plan
@@ -65,20 +68,23 @@ class Runner:
         self.publisher = Publisher(spark, settings, plan, stage_results=self.stages.stage_results,
                                    quality=self.stages.quality)
         self.start_recorded: Future[None] | None = None  # the ledger's `started` commit
+        self.lock = lock
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
         started = time.time()
         result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
                            ExitCode.FAILURE, _now().isoformat())
-        lock = PipelineLock(self.settings.lock_path, self.plan.name, run_id=self.run_id,
-                            date=self.plan.date)
-        lock.acquire()
+        lock = self.lock or PipelineLock(self.settings.lock_path, self.plan.name)
+        if self.lock is None:
+            lock.acquire()
+        lock.update(run_id=self.run_id, date=self.plan.date)
         try:
             self._run(result)
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
             error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
-            result.status = "quality_failed" if isinstance(error, QualityError) else "failed"
+            result.status = ("quality_failed" if isinstance(error, QualityError)
+                             else "partially_published" if result.outputs else "failed")
             result.exit_code = error.exit_code if error else ExitCode.FAILURE
             result.error = error.to_dict() if error else {"error": type(exc).__name__}
             result.duration_s = round(time.time() - started, 3)
@@ -88,7 +94,8 @@ class Runner:
             raise
         finally:
             self.stages.release()
-            lock.release()
+            if self.lock is None:
+                lock.release()
         result.duration_s = round(time.time() - started, 3)
         if result.status != "skipped":
             self._finish(result)
@@ -173,14 +180,16 @@ class Runner:
         for name in plan.order:
             frames[name] = self.stages.run(name, frames, generation)
         self._await_start()
+        self.publisher.check_contracts(frames)
         faults.point("before_publish")
         publishes = [partial(self.publisher.publish, sink, frames[sink.input], generation)
                      for sink in plan.sinks.values()]
         publishes += [partial(self.publisher.publish_quarantine, stage, bad, generation,
                               run_id=self.run_id)
                       for stage, bad in self.stages.quarantine.items()]
-        for out in run_concurrently(publishes, self.settings.publish_threads):
-            result.outputs.append(out.to_dict())
+        # each commit is recorded as it lands: a later failure leaves the ledger exact
+        run_concurrently([partial(_recorded, p, result.outputs) for p in publishes],
+                         self.settings.publish_threads)
         faults.point("after_publish")
         result.status, result.exit_code = "succeeded", ExitCode.OK
 
@@ -229,6 +238,10 @@ class Runner:
         """
         if self.start_recorded is not None:
             self.start_recorded.result()
+
+
+def _recorded(publish: Any, outputs: list[dict[str, Any]]) -> None:
+    outputs.append(publish().to_dict())  # list.append is atomic: publishes may run at once
 
 
 def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:

@@ -16,11 +16,11 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
+from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Filter, Join, Map
 from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import QualityError
-from pipelines.core.execution import faults
 from pipelines.core.execution.failures import classify, with_retries
 from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.session import scoped_conf

@@ -4,15 +4,15 @@ data-quality failure, 4 lock held, 5 input missing or unreadable, 1 anything els
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from pipelines.core.config.settings import Settings, load_settings
-from pipelines.core.errors import ExitCode, PipelineError, UsageError
+from pipelines.core.config.settings import load_settings
+from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
+from pipelines.core.interfaces.commands import COMMANDS
 
 __all__ = ["main", "build_parser"]
 
@@ -89,220 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _kv(items: Sequence[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise UsageError(f"{what} expects KEY=VALUE, got '{item}'")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v
-    return out
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    if args.json:
-        print(json.dumps(data, indent=2, default=str))
-    else:
-        print(text)
-
-
-def _spark(settings: Settings) -> Any:
-    from pipelines.core.execution.session import get_spark
-
-    return get_spark(settings)
-
-
-def _plan(args: argparse.Namespace, settings: Settings, *, date: str | None = None) -> Any:
-    from pipelines.core.config.registry import find_pipeline
-    from pipelines.core.planning.plan import make_plan
-
-    pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
-    return make_plan(pipeline, date or args.date, _kv(args.param, "--param"))
-
-
-def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.config.registry import discover
-
-    found = discover(settings.pipeline_packages)
-    data = [{"name": n, "description": p.description, "module": p.module,
-             "sources": len(p.sources), "stages": len(p.stages), "sinks": len(p.sinks)}
-            for n, p in found.items()]
-    text = "\n".join(f"{d['name']:<24} {d['description']}" for d in data) or "(no pipelines)"
-    _emit(args, {"pipelines": data}, text)
-    return ExitCode.OK
-
-
-def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.planning.analysis import check_schemas
-    from pipelines.core.planning.render import render_plan
-
-    plan = _plan(args, settings)
-    spark = _spark(settings)
-    schemas = check_schemas(spark, plan)
-    plan.schemas.update(schemas)
-    text = render_plan(plan, settings.warehouse_path, settings.salting)
-    _emit(args, {"status": "ok", **plan.to_dict(settings.salting)}, text)
-    return ExitCode.OK
-
-
-def _summary(result: Any) -> str:
-    lines = [f"{result.pipeline} {result.date}: {result.status} (run {result.run_id}, "
-             f"generation {result.generation}, {result.duration_s}s)"]
-    if result.message:
-        lines.append(result.message)
-    for s in result.stages:
-        rows = "-" if s.rows_out is None else s.rows_out
-        extra = f" fused into {s.fused_into}" if s.fused_into else ""
-        salt = (s.salting or {}).get("decision")
-        extra += f" [{salt}]" if salt and salt != "off" else ""
-        dropped = f", {s.rows_dropped} quarantined" if s.rows_dropped else ""
-        lines.append(f"  stage {s.name:<18} rows={rows}{dropped}{extra}")
-    for o in result.outputs:
-        again = " (already committed)" if o["already_committed"] else ""
-        lines.append(f"  wrote {o['table']:<22} v{o['delta_version']} rows={o['rows_written']}"
-                     f" {o['mode']}{again}")
-    if result.report:
-        lines.append(f"  report {result.report}")
-    return "\n".join(lines)
-
-
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.execution.runner import Runner
-
-    plan = _plan(args, settings)
-    result = Runner(_spark(settings), settings, plan, force=args.force, resume=args.resume).run()
-    _emit(args, result.to_dict(), _summary(result))
-    return result.exit_code
-
-
-def _dates(start: str, end: str) -> list[str]:
-    from pipelines.core.planning.plan import parse_date
-
-    a, b = dt.date.fromisoformat(parse_date(start)), dt.date.fromisoformat(parse_date(end))
-    if b < a:
-        raise UsageError(f"--end {end} is before --start {start}")
-    return [(a + dt.timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
-
-
-def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.execution.runner import Runner
-
-    dates = _dates(args.start, args.end)
-    spark = _spark(settings)
-    results, worst = [], ExitCode.OK
-    for date in dates:
-        try:
-            plan = _plan(args, settings, date=date)
-            result = Runner(spark, settings, plan, force=args.force).run()
-            results.append(result.to_dict())
-            if not args.json:
-                print(_summary(result))
-        except PipelineError as exc:
-            worst = worst or exc.exit_code
-            results.append({"date": date, "status": "failed", "error": exc.to_dict()})
-            if not args.json:
-                print(f"{args.pipeline} {date}: failed: {exc}")
-            if exc.exit_code in (ExitCode.USAGE, ExitCode.LOCKED):
-                break
-    if args.json:
-        print(json.dumps({"pipeline": args.pipeline, "runs": results}, indent=2, default=str))
-    return worst
-
-
-def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.records.ledger import Ledger
-
-    runs = Ledger(_spark(settings), settings.warehouse_path).runs(args.pipeline)[-args.limit:]
-    data = [r.to_dict() for r in runs]
-    lines = [f"{'run_id':<26} {'date':<10} {'gen':>3} {'status':<14} {'seconds':>8}  outputs"]
-    for r in runs:
-        outs = ", ".join(f"{o['table']}@v{o['delta_version']}"
-                         for o in r.data.get("outputs", []) or [])
-        secs = "" if r.duration_s is None else f"{r.duration_s:.1f}"
-        lines.append(f"{r.run_id:<26} {r.date:<10} {r.generation:>3} {r.status:<14} "
-                     f"{secs:>8}  {outs}")
-    _emit(args, {"pipeline": args.pipeline, "runs": data}, "\n".join(lines))
-    return ExitCode.OK
-
-
-def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.records.ledger import Ledger
-
-    record = Ledger(_spark(settings), settings.warehouse_path).run(args.run_id)
-    if record is None:
-        raise UsageError(f"no run '{args.run_id}' in the ledger", key=args.run_id)
-    data = record.to_dict()
-    if args.ge:
-        from pipelines.core.quality import ge_adapter
-        from pipelines.core.quality.gate import CheckResult
-
-        results = [CheckResult.from_dict(r) for r in data.get("quality") or []]
-        data = ge_adapter.to_validation_result(results, f"{record.pipeline}.{record.run_id}"
-                                               ).to_json_dict()
-    _emit(args, data, json.dumps(data, indent=2, default=str))
-    return ExitCode.OK
-
-
-def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.records.rollback import rollback
-
-    data = rollback(_spark(settings), settings, args.run_id)
-    text = "\n".join(f"restored {t['table']} to v{t['restored_to']} (new version "
-                     f"{t['new_version']})" for t in data["tables"])
-    _emit(args, data, text or "nothing to restore")
-    return ExitCode.OK
-
-
-def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.planning.plan import parse_date
-    from pipelines.demo.orders_data import generate
-
-    date = parse_date(args.date)
-    if args.rows < 1 or not 0 <= args.hot_share <= 1 or not 0 <= args.bad_share <= 1:
-        raise UsageError("--rows must be >= 1 and --hot-share/--bad-share within [0, 1]")
-    out = generate(_spark(settings), settings.warehouse_path, date, rows=args.rows,
-                   customers=args.customers, hot_share=args.hot_share, seed=args.seed,
-                   bad_share=args.bad_share, duplicates=args.duplicates)
-    data = {"date": out.date, "rows": out.rows, "orders": out.orders_path,
-            "customers": out.customers_path, "fx_rates": out.fx_path}
-    _emit(args, data, f"wrote {out.rows} orders for {out.date} to {out.orders_path}")
-    return ExitCode.OK
-
-
-def cmd_table(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.delta.tables import current_version, read_delta, table_path
-    from pipelines.core.errors import InputDataError
-
-    path = table_path(settings.warehouse_path, args.table)
-    spark = _spark(settings)
-    latest = current_version(spark, path)
-    if latest is None:
-        raise InputDataError(f"no Delta table at {path}", file=path, key=args.table)
-    df = read_delta(spark, path, args.version)
-    if args.where:
-        df = df.where(args.where)
-    rows = [r.asDict(recursive=True) for r in df.limit(args.limit).collect()]
-    shown = latest if args.version is None else args.version
-    text = f"{args.table} v{shown} (latest v{latest}), {len(rows)} row(s) shown\n"
-    text += "\n".join(" | ".join(f"{k}={v}" for k, v in r.items()) for r in rows)
-    _emit(args, {"table": args.table, "path": path, "version": shown, "latest": latest,
-                 "rows": rows}, text)
-    return ExitCode.OK
-
-
-def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.interfaces.packaging import build_bundle
-
-    data = build_bundle(settings, args.out)
-    _emit(args, data, data["text"])
-    return ExitCode.OK
-
-
-COMMANDS = {"list": cmd_list, "plan": cmd_plan, "run": cmd_run, "backfill": cmd_backfill,
-            "history": cmd_history, "show": cmd_show, "rollback": cmd_rollback,
-            "demo-data": cmd_demo_data, "table": cmd_table, "package": cmd_package}
-
-
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -320,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args, settings)
     except PipelineError as exc:
         if wants_json:
-            print(json.dumps({"status": "error", **exc.to_dict()}, indent=2, default=str))
+            print(redact(json.dumps({"status": "error", **exc.to_dict()}, indent=2,
+                                    default=str)))
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -329,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: one line, exit code 1
         log.debug("unexpected error", exc_info=True)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"error: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(redact(f"error: {type(exc).__name__}: {first}"), file=sys.stderr)
         return ExitCode.FAILURE
 
 

@@ -12,6 +12,7 @@ success starts the next one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ from pyspark.sql.types import (
 )
 
 from pipelines.core.delta.tables import is_delta
+from pipelines.core.errors import redact
 
-__all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA"]
+__all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA", "with_liveness"]
 
 LEDGER_SCHEMA = StructType([
     StructField("run_id", StringType(), False),
@@ -126,6 +128,8 @@ class Ledger:
         for key in JSON_FIELDS:
             if record[key] is not None and not isinstance(record[key], str):
                 record[key] = json.dumps(record[key], default=str, sort_keys=True)
+            if record[key] is not None:  # environment values and URI credentials never stored
+                record[key] = redact(record[key])
         df = self.spark.createDataFrame([record], LEDGER_SCHEMA)
         df.write.format("delta").mode("append").save(self.runs_path)
 
@@ -185,3 +189,21 @@ def _record(events: list[dict[str, Any]]) -> RunRecord:
         duration_s=last.get("duration_s"), code_hash=first.get("code_hash") or "",
         config_hash=first.get("config_hash") or "", data=data,
     )
+
+
+def with_liveness(records: list[RunRecord], lock_dir: str) -> list[RunRecord]:
+    """Records whose run is still ``running`` in the ledger but no longer holds its pipeline's
+    lock (killed, or its machine lost) as ``died``: the lock dies with its holder."""
+    from pipelines.core.records.lock import PipelineLock
+
+    holders: dict[str, dict[str, object] | None] = {}
+    out = []
+    for record in records:
+        if record.status == "running":
+            if record.pipeline not in holders:
+                holders[record.pipeline] = PipelineLock.holder(lock_dir, record.pipeline)
+            holder = holders[record.pipeline]
+            if holder is None or holder.get("run_id") != record.run_id:
+                record = dataclasses.replace(record, status="died")
+        out.append(record)
+    return out

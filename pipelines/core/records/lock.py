@@ -40,11 +40,40 @@ class PipelineLock:
             raise LockHeldError(f"another run of {self.pipeline} is active ({who})",
                                 pipeline=self.pipeline, file=str(self.path),
                                 holder=holder) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps(self.info).encode())
-        os.fsync(fd)
         self._fd = fd
+        self._write()
         return self
+
+    def update(self, **info: object) -> None:
+        """Say more about the holder (the run id, once the run has one)."""
+        self.info.update(info)
+        if self._fd is not None:
+            self._write()
+
+    def _write(self) -> None:
+        assert self._fd is not None
+        os.ftruncate(self._fd, 0)
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.write(self._fd, json.dumps(self.info).encode())
+        os.fsync(self._fd)
+
+    @staticmethod
+    def holder(lock_dir: str, pipeline: str) -> dict[str, object] | None:
+        """Who holds the pipeline's lock now, or None when nobody does (a run that died
+        released it with its process)."""
+        path = Path(lock_dir) / f"{pipeline}.lock"
+        if not path.exists():
+            return None
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read(fd) or {"pipeline": pipeline}
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self._fd is not None:
