@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from pipelines.core.delta.tables import landing_path, path_exists
 from pipelines.core.errors import ResumeConflictError, UsageError
 from pipelines.core.planning.plan import Plan
-from pipelines.core.records.fingerprint import files_fingerprint
+from pipelines.core.records.fingerprint import files_fingerprint, local_path
 from pipelines.core.records.ledger import RunRecord
 
 __all__ = ["Generation", "choose_generation", "check_resumable", "changes_since"]
@@ -80,11 +81,12 @@ def check_resumable(previous: RunRecord, *, pipeline: str, code: str, config: st
                 "--force for a fresh run", pipeline=pipeline)
 
 
-def changes_since(spark: SparkSession, plan: Plan, warehouse: str, run: RunRecord, *,
+def changes_since(spark: SparkSession | None, plan: Plan, warehouse: str, run: RunRecord, *,
                   code: str, config: str) -> list[str]:
     """What differs from the succeeded ``run``: its code, its configuration, or the files of
     a file source (names, sizes, modification times). A Delta source's new commits do not
-    count: a shared table gains commits for other dates; ``--force`` reruns then."""
+    count: a shared table gains commits for other dates; ``--force`` reruns then. Without
+    ``spark``, only local files can be listed (others raise ``ValueError``)."""
     changed = [what for what, old, new in (("code", run.code_hash, code),
                                            ("configuration", run.config_hash, config))
                if old and old != new]
@@ -93,7 +95,18 @@ def changes_since(spark: SparkSession, plan: Plan, warehouse: str, run: RunRecor
         if source.format == "delta":
             continue
         path = landing_path(warehouse, source.path)
-        now = files_fingerprint(spark, path) if path_exists(spark, path) else None
+        now = files_fingerprint(spark, path) if _exists(spark, path) else None
         if recorded.get(source.name, {}).get("fingerprint") != now:
             changed.append(f"input {source.name}")
     return changed
+
+
+def _exists(spark: SparkSession | None, path: str) -> bool:
+    local = local_path(path)
+    if local is None:
+        if spark is None:
+            raise ValueError(f"listing {path} needs Spark's file systems")
+        return path_exists(spark, path)
+    folder = Path(local)
+    return folder.is_file() or (folder.is_dir() and any(
+        not entry.name.startswith((".", "_")) for entry in folder.iterdir()))

@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
+from pipelines.core.delta.reader import ReaderError
 from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.failures import classify
@@ -40,13 +41,51 @@ from pipelines.core.records.ledger import Ledger, RunRecord
 from pipelines.core.records.lock import PipelineLock
 from pipelines.core.records.results import RunResult
 
-__all__ = ["Runner", "run_pipeline"]
+__all__ = ["Runner", "run_pipeline", "skipped_without_spark", "new_run_id"]
 
 log = logging.getLogger(__name__)
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_run_id() -> str:
+    return f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def _skipped(result: RunResult, previous: list[RunRecord]) -> None:
+    last = [r for r in previous if r.status == "succeeded"][-1]
+    result.status, result.exit_code = "skipped", ExitCode.OK
+    result.generation, result.attempt = last.generation, last.attempt
+    result.message = (f"{result.pipeline} {result.date} already succeeded in run "
+                      f"{last.run_id} with the same code, configuration and input files; "
+                      "use --force to run it again")
+
+
+def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False,
+                          resume: bool = False) -> RunResult | None:
+    """The result of a run that the ledger and the input files show to be already done,
+    decided without starting Spark (delta-rs reads the ledger, local files are listed
+    directly); None when the run must go ahead, or when only Spark can tell (files on a
+    remote file system, a ledger delta-rs cannot read)."""
+    if force:
+        return None
+    try:
+        previous = Ledger(None, settings.warehouse_path).runs(plan.name, plan.date)
+        code, config = code_hash(plan.pipeline), config_hash(settings)
+        chosen = choose_generation(
+            previous, pipeline=plan.name, date=plan.date, force=False, resume=resume,
+            changed_since=lambda run: changes_since(None, plan, settings.warehouse_path, run,
+                                                    code=code, config=config))
+    except (ValueError, ReaderError):
+        return None
+    if not chosen.skip:
+        return None
+    result = RunResult(new_run_id(), plan.name, plan.date, 0, 0, "skipped", ExitCode.OK,
+                       _now().isoformat())
+    _skipped(result, previous)
+    return result
 
 
 class Runner:
@@ -63,7 +102,7 @@ class Runner:
         self.validate = validate  # propagate schemas first (skipped for a no-op rerun)
         self.warehouse = settings.warehouse_path
         self.ledger = Ledger(spark, self.warehouse)
-        self.run_id = f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.run_id = new_run_id()
         self.stages = StageExecutor(spark, settings, plan, await_start=self._await_start)
         self.publisher = Publisher(spark, settings, plan, stage_results=self.stages.stage_results,
                                    quality=self.stages.quality)
@@ -156,7 +195,7 @@ class Runner:
             changed_since=lambda run: changes_since(self.spark, plan, self.warehouse, run,
                                                     code=code, config=config))
         if chosen.skip:
-            self._skipped(result, previous)
+            _skipped(result, previous)
             return
         if chosen.why:
             result.message = f"generation {chosen.number}: {chosen.why}"
@@ -192,14 +231,6 @@ class Runner:
                          self.settings.publish_threads)
         faults.point("after_publish")
         result.status, result.exit_code = "succeeded", ExitCode.OK
-
-    def _skipped(self, result: RunResult, previous: list[RunRecord]) -> None:
-        last = [r for r in previous if r.status == "succeeded"][-1]
-        result.status, result.exit_code = "skipped", ExitCode.OK
-        result.generation, result.attempt = last.generation, last.attempt
-        result.message = (f"{self.plan.name} {self.plan.date} already succeeded in run "
-                          f"{last.run_id} with the same code, configuration and input files; "
-                          "use --force to run it again")
 
     def _open_sources(self, chosen: Generation) -> tuple[dict[str, DataFrame], dict[str, Any]]:
         """Every source opened lazily (a resumed attempt's Delta inputs at its pinned versions),

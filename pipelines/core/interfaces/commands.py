@@ -96,12 +96,14 @@ def _summary(result: Any) -> str:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.execution.runner import Runner
+    from pipelines.core.execution.runner import Runner, skipped_without_spark
 
     plan = _plan(args, settings)
     with PipelineLock(settings.lock_path, plan.name, date=plan.date) as lock:
-        result = Runner(_spark(settings), settings, plan, force=args.force,
-                        resume=args.resume, lock=lock).run()
+        result = skipped_without_spark(settings, plan, force=args.force, resume=args.resume)
+        if result is None:  # it has work to do: start Spark
+            result = Runner(_spark(settings), settings, plan, force=args.force,
+                            resume=args.resume, lock=lock).run()
     _emit(args, result.to_dict(), _summary(result))
     return result.exit_code
 
@@ -154,7 +156,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.config.registry import find_pipeline
     from pipelines.core.records.ledger import Ledger, with_liveness
 
-    runs = Ledger(_spark(settings), settings.warehouse_path).runs(args.pipeline)[-args.limit:]
+    runs = Ledger(None, settings.warehouse_path).runs(args.pipeline)[-args.limit:]
     if not runs:
         find_pipeline(args.pipeline, settings.pipeline_packages)  # an unknown name: exit 2
     runs = with_liveness(runs, settings.lock_path)
@@ -173,7 +175,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.records.ledger import Ledger, with_liveness
 
-    record = Ledger(_spark(settings), settings.warehouse_path).run(args.run_id)
+    record = Ledger(None, settings.warehouse_path).run(args.run_id)
     if record is None:
         raise UsageError(f"no run '{args.run_id}' in the ledger", key=args.run_id)
     record = with_liveness([record], settings.lock_path)[0]
@@ -216,27 +218,49 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_table(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.delta.tables import current_version, read_delta, table_path
+    from pipelines.core.delta.reader import ReaderError, latest_version, read_rows
+    from pipelines.core.delta.tables import table_path
     from pipelines.core.errors import InputDataError
 
     path = table_path(settings.warehouse_path, args.table)
-    spark = _spark(settings)
-    latest = current_version(spark, path)
+    try:
+        latest = latest_version(path)
+    except ReaderError:
+        return _table_with_spark(args, settings, path)
     if latest is None:
         raise InputDataError(f"no Delta table at {path}", file=path, key=args.table)
     if args.version is not None and not 0 <= args.version <= latest:
         raise UsageError(f"table {args.table} has versions 0 to {latest}, not {args.version}",
                          key="version", file=path)
+    try:
+        rows = read_rows(path, version=args.version, where=args.where, limit=args.limit)
+    except ReaderError:
+        return _table_with_spark(args, settings, path)
+    _emit_table(args, path, latest, rows)
+    return ExitCode.OK
+
+
+def _table_with_spark(args: argparse.Namespace, settings: Settings, path: str) -> int:
+    """A table delta-rs cannot read (a table feature it lacks), read by Spark instead."""
+    from pipelines.core.delta.tables import current_version, read_delta
+
+    spark = _spark(settings)
+    latest = current_version(spark, path)
     df = read_delta(spark, path, args.version)
     if args.where:
         df = df.where(args.where)
-    rows = [r.asDict(recursive=True) for r in df.limit(args.limit).collect()]
+    _emit_table(args, path, latest, [r.asDict(recursive=True)
+                                     for r in df.limit(args.limit).collect()])
+    return ExitCode.OK
+
+
+def _emit_table(args: argparse.Namespace, path: str, latest: int | None,
+                rows: list[dict[str, Any]]) -> None:
     shown = latest if args.version is None else args.version
     text = f"{args.table} v{shown} (latest v{latest}), {len(rows)} row(s) shown\n"
     text += "\n".join(" | ".join(f"{k}={v}" for k, v in r.items()) for r in rows)
     _emit(args, {"table": args.table, "path": path, "version": shown, "latest": latest,
                  "rows": rows}, text)
-    return ExitCode.OK
 
 
 def cmd_package(args: argparse.Namespace, settings: Settings) -> int:

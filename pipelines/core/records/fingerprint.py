@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Map, Pipeline
 
-__all__ = ["code_hash", "config_hash", "files_fingerprint"]
+__all__ = ["code_hash", "config_hash", "files_fingerprint", "local_path", "local_files"]
 
 # where the data lives and how a run is operated, not what it computes
 _IGNORED_SETTINGS = ("env", "warehouse", "log_level", "retries", "lock_dir", "secrets", "timezone",
@@ -53,9 +57,42 @@ def config_hash(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def files_fingerprint(spark: SparkSession, path: str) -> str:
+def local_path(path: str) -> str | None:
+    """The local folder a path names (plain or ``file:``), None for other file systems."""
+    if path.startswith("file:"):
+        return urlparse(path).path
+    return None if "://" in path else path
+
+
+def local_files(path: str) -> list[tuple[str, int, int]] | None:
+    """(name relative to ``path``, size, modification time in ms) of every file under a
+    local ``path``, hidden ones included; None when ``path`` does not exist."""
+    root = Path(path)
+    if not root.exists():
+        return None
+    if root.is_file():
+        stat = root.stat()
+        return [("", stat.st_size, stat.st_mtime_ns // 1_000_000)]
+    found = []
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            full = Path(folder) / name
+            stat = full.stat()
+            found.append(("/" + full.relative_to(root).as_posix(), stat.st_size,
+                          stat.st_mtime_ns // 1_000_000))
+    return found
+
+
+def files_fingerprint(spark: SparkSession | None, path: str) -> str:
     """Names (relative to ``path``), sizes and modification times of every file under
-    ``path`` (driver-side): the same files moved with their warehouse keep their fingerprint."""
+    ``path`` (driver-side): the same files moved with their warehouse keep their fingerprint.
+    A local folder is listed without Spark; other file systems through Hadoop's."""
+    local = local_path(path)
+    if local is not None:
+        files = local_files(local) or []
+        return _digest(f"{name}|{size}|{mtime}" for name, size, mtime in files)
+    if spark is None:
+        raise ValueError(f"listing {path} needs Spark's file systems")
     jvm: Any = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
@@ -66,4 +103,8 @@ def files_fingerprint(spark: SparkSession, path: str) -> str:
         status = it.next()
         name = status.getPath().toString().removeprefix(root)
         entries.append(f"{name}|{status.getLen()}|{status.getModificationTime()}")
+    return _digest(entries)
+
+
+def _digest(entries: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import (
     DoubleType,
     IntegerType,
@@ -29,6 +28,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from pipelines.core.delta.reader import read_where
 from pipelines.core.delta.tables import is_delta
 from pipelines.core.errors import redact
 
@@ -107,18 +107,26 @@ class RunRecord:
 
 
 class Ledger:
-    def __init__(self, spark: SparkSession, warehouse: str) -> None:
+    """The ledger of ``warehouse``. Reading needs no Spark (``spark=None``); appending does."""
+
+    def __init__(self, spark: SparkSession | None, warehouse: str) -> None:
         self.spark = spark
         self.root = warehouse.rstrip("/") + "/_pipelines"
         self.runs_path = self.root + "/ledger"
         self.quality_path = self.root + "/quality_results"
 
     # -- writing ------------------------------------------------------------------------
+    def _session(self) -> SparkSession:
+        if self.spark is None:
+            raise RuntimeError("appending to the ledger needs a SparkSession")
+        return self.spark
+
     def _ensure(self, path: str, schema: StructType) -> None:
-        if not is_delta(self.spark, path):
+        spark = self._session()
+        if not is_delta(spark, path):
             from delta.tables import DeltaTable
 
-            DeltaTable.createIfNotExists(self.spark).location(path).addColumns(schema).execute()
+            DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).execute()
 
     def append(self, **row: Any) -> None:
         self._ensure(self.runs_path, LEDGER_SCHEMA)
@@ -130,7 +138,7 @@ class Ledger:
                 record[key] = json.dumps(record[key], default=str, sort_keys=True)
             if record[key] is not None:  # environment values and URI credentials never stored
                 record[key] = redact(record[key])
-        df = self.spark.createDataFrame([record], LEDGER_SCHEMA)
+        df = self._session().createDataFrame([record], LEDGER_SCHEMA)
         df.write.format("delta").mode("append").save(self.runs_path)
 
     def append_quality(self, rows: list[dict[str, Any]]) -> None:
@@ -139,18 +147,13 @@ class Ledger:
         self._ensure(self.quality_path, QUALITY_SCHEMA)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         data = [{**r, "ts": now} for r in rows]
-        self.spark.createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
+        self._session().createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
             "append").save(self.quality_path)
 
-    # -- reading ------------------------------------------------------------------------
+    # -- reading (delta-rs: no Spark job, and no JVM for the commands that only read) ----
     def _events(self, **where: str) -> list[dict[str, Any]]:
-        if not is_delta(self.spark, self.runs_path):
-            return []
-        df = self.spark.read.format("delta").load(self.runs_path)
-        for key, value in where.items():
-            df = df.where(F.col(key) == value)
-        # a few rows: sorted here, without the extra Spark jobs of a distributed sort
-        return sorted((r.asDict() for r in df.collect()), key=lambda e: e["ts"])
+        # a few rows: sorted here
+        return sorted(read_where(self.runs_path, **where), key=lambda e: e["ts"])
 
     def runs(self, pipeline: str | None = None, date: str | None = None) -> list[RunRecord]:
         where = {k: v for k, v in (("pipeline", pipeline), ("date", date)) if v}
@@ -165,10 +168,7 @@ class Ledger:
         return _record(events) if events else None
 
     def quality_history(self, pipeline: str) -> list[dict[str, Any]]:
-        if not is_delta(self.spark, self.quality_path):
-            return []
-        df = self.spark.read.format("delta").load(self.quality_path)
-        return [r.asDict() for r in df.where(F.col("pipeline") == pipeline).orderBy("ts").collect()]
+        return sorted(read_where(self.quality_path, pipeline=pipeline), key=lambda r: r["ts"])
 
 
 def _record(events: list[dict[str, Any]]) -> RunRecord:
