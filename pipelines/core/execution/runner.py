@@ -14,7 +14,9 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -24,6 +26,7 @@ from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.reader import ReaderError
 from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError
+from pipelines.core.execution import progress
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.failures import classify
 from pipelines.core.execution.generations import (
@@ -137,8 +140,18 @@ class Runner:
                 lock.release()
         result.duration_s = round(time.time() - started, 3)
         if result.status != "skipped":
-            self._finish(result)
+            self._finish(result)  # the ledger records the duration up to its own commit
+            result.duration_s = round(time.time() - started, 3)
         return result
+
+    @contextmanager
+    def _phase(self, result: RunResult, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            result.phases[name] = round(result.phases.get(name, 0.0) + elapsed, 3)
 
     def _finish(self, result: RunResult) -> None:
         result.stages = list(self.stages.stage_results.values())
@@ -150,7 +163,8 @@ class Runner:
         try:
             from pipelines.core.records.report import write_report
 
-            result.report = write_report(self.warehouse, result)
+            with self._phase(result, "report"):
+                result.report = write_report(self.warehouse, result)
             if self.settings.quality.ge_results and self.stages.quality and result.report:
                 self._write_ge_results(os.path.dirname(result.report))
         except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
@@ -173,7 +187,8 @@ class Runner:
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
         # two tables, two independent commits: at once, whatever publish_threads says
-        run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
+        with self._phase(result, "ledger"):
+            run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
         if result.status == "succeeded":
             self.publisher.drop_staging()
 
@@ -188,12 +203,14 @@ class Runner:
     # ---------------------------------------------------------------- the run
     def _run(self, result: RunResult) -> None:
         plan = self.plan
-        previous = self.ledger.runs(plan.name, plan.date)
-        code, config = code_hash(plan.pipeline), config_hash(self.settings)
-        chosen = choose_generation(
-            previous, pipeline=plan.name, date=plan.date, force=self.force, resume=self.resume,
-            changed_since=lambda run: changes_since(self.spark, plan, self.warehouse, run,
-                                                    code=code, config=config))
+        with self._phase(result, "decide"):
+            previous = self.ledger.runs(plan.name, plan.date)
+            code, config = code_hash(plan.pipeline), config_hash(self.settings)
+            chosen = choose_generation(
+                previous, pipeline=plan.name, date=plan.date, force=self.force,
+                resume=self.resume,
+                changed_since=lambda run: changes_since(self.spark, plan, self.warehouse, run,
+                                                        code=code, config=config))
         if chosen.skip:
             _skipped(result, previous)
             return
@@ -202,23 +219,36 @@ class Runner:
         if self.validate:
             from pipelines.core.planning.analysis import check_schemas
 
-            plan.schemas.update(check_schemas(self.spark, plan))
+            with self._phase(result, "plan"):
+                plan.schemas.update(check_schemas(self.spark, plan))
         generation = chosen.number
         attempt = 1 + sum(1 for r in previous if r.generation == generation)
         result.generation, result.attempt = generation, attempt
         if chosen.resume_from is not None:
             check_resumable(chosen.resume_from, pipeline=plan.name, code=code, config=config)
             self.stages.resuming = True
-        frames, result.inputs = self._open_sources(chosen)
+        progress.log.info("%s %s: generation %d attempt %d, %d stages, %d sinks%s", plan.name,
+                          plan.date, generation, attempt, len(plan.order), len(plan.sinks),
+                          f" ({chosen.why})" if chosen.why else "")
+        with self._phase(result, "sources"):
+            frames, result.inputs = self._open_sources(chosen)
         # committed while the first stages compute; awaited before anything durable is written
         self.start_recorded = in_background(partial(
             self._record_start, run_id=self.run_id, pipeline=plan.name, date=plan.date,
             generation=generation, attempt=attempt, event="started", status="running",
             code_hash=code, config_hash=config, params=plan.params, inputs=result.inputs,
         ))
-        for name in plan.order:
-            frames[name] = self.stages.run(name, frames, generation)
-        self._await_start()
+        with self._phase(result, "stages"):
+            for name in plan.order:
+                frames[name] = self.stages.run(name, frames, generation)
+            self._await_start()
+        with self._phase(result, "publish"):
+            self._publish_all(result, frames, generation)
+        result.status, result.exit_code = "succeeded", ExitCode.OK
+
+    def _publish_all(self, result: RunResult, frames: dict[str, DataFrame],
+                     generation: int) -> None:
+        plan = self.plan
         self.publisher.check_contracts(frames)
         faults.point("before_publish")
         publishes = [partial(self.publisher.publish, sink, frames[sink.input], generation)
@@ -230,7 +260,6 @@ class Runner:
         run_concurrently([partial(_recorded, p, result.outputs) for p in publishes],
                          self.settings.publish_threads)
         faults.point("after_publish")
-        result.status, result.exit_code = "succeeded", ExitCode.OK
 
     def _open_sources(self, chosen: Generation) -> tuple[dict[str, DataFrame], dict[str, Any]]:
         """Every source opened lazily (a resumed attempt's Delta inputs at its pinned versions),
@@ -272,7 +301,9 @@ class Runner:
 
 
 def _recorded(publish: Any, outputs: list[dict[str, Any]]) -> None:
-    outputs.append(publish().to_dict())  # list.append is atomic: publishes may run at once
+    out = publish().to_dict()
+    outputs.append(out)  # list.append is atomic: publishes may run at once
+    progress.published(out)
 
 
 def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import sys
@@ -95,7 +96,10 @@ def get_spark(settings: Settings) -> SparkSession:
                 log.debug("cannot set static conf %s on a running session", key)
         return spark
     builder = SparkSession.builder.master(settings.spark.master).appName(settings.spark.app_name)
-    for key, value in delta_spark_conf(settings).items():
+    conf = delta_spark_conf(settings)
+    options = conf.get("spark.driver.extraJavaOptions", "")
+    conf["spark.driver.extraJavaOptions"] = f"{_log_options(settings)} {options}".strip()
+    for key, value in conf.items():
         builder = builder.config(key, value)
     package = delta_package() if settings.spark.delta_package == "auto" else (
         settings.spark.delta_package)
@@ -109,6 +113,28 @@ def get_spark(settings: Settings) -> SparkSession:
     if package and not jars:
         _remember_jars(package, spark.sparkContext.getConf().get("spark.jars", ""))
     return spark
+
+
+LOG4J2 = os.path.join(os.path.dirname(__file__), "log4j2.properties")
+
+
+def spark_log_file(settings: Settings) -> str:
+    """Where Spark's own log lines go for a session the framework starts: one file per
+    process under the warehouse's ``_pipelines/logs`` (a remote warehouse: this host's
+    ``~/.local/state/pipelines/logs``)."""
+    folder = os.path.join(os.path.dirname(settings.lock_path), "logs")
+    if settings.lock_dir or "://" in settings.warehouse_path and not (
+            settings.warehouse_path.startswith("file:")):
+        folder = os.path.expanduser("~/.local/state/pipelines/logs")
+    os.makedirs(folder, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
+    return os.path.join(folder, f"spark-{stamp}-{os.getpid()}.log")
+
+
+def _log_options(settings: Settings) -> str:
+    path = spark_log_file(settings)
+    os.environ["PIPELINES_SPARK_LOG"] = path  # for the error line of the command
+    return f"-Dlog4j2.configurationFile=file:{LOG4J2} -Dpipelines.spark.log={path}"
 
 
 def _jar_cache(package: str) -> str:

@@ -21,6 +21,7 @@ from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Filter, Join, Map
 from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import QualityError
+from pipelines.core.execution import progress
 from pipelines.core.execution.failures import classify, with_retries
 from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.session import scoped_conf
@@ -112,7 +113,10 @@ class StageExecutor:
         faults.point(f"before_stage:{name}")
         df = self._build(stage, frames, record)
         if not self.needs_materializing(name):
+            progress.log.debug("stage %s: lazy, computed with the next stage that needs it",
+                               name)
             return df
+        progress.log.info("stage %s: started", name)
         record.materialized = True
         fused = self._fused_upstream(name)
         for upstream in fused:
@@ -185,6 +189,7 @@ class StageExecutor:
         self.quality.append(quality)
         record.rows_out = quality.rows - quality.dropped_rows
         record.rows_dropped = quality.dropped_rows
+        progress.stage_done(record, quality.results)
         if quality.blocking:  # stop here: everything downstream would be wasted work
             raise quality_error(self.plan.name, quality.blocking)
         faults.point(f"after_stage:{name}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -29,6 +30,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. warehouse=/data/wh (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress lines on stderr: warnings and errors only")
+    p.add_argument("--verbose", "-v", action="store_true", help="debugging lines too")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,11 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _setup_logging(level: str, *, quiet: bool = False, verbose: bool = False) -> None:
+    """Framework logs at ``log_level``; progress lines (one per stage and publish) as plain
+    ``HH:MM:SS message`` lines on stderr. ``--quiet``: warnings and errors only;
+    ``--verbose``: debugging too."""
+    chosen = "WARNING" if quiet else "DEBUG" if verbose else level.upper()
+    logging.basicConfig(level=getattr(logging, chosen, logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     for noisy in ("py4j", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    progress = logging.getLogger("pipelines.progress")
+    progress.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    progress.addHandler(handler)
+    progress.propagate = False
+    progress.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,13 +117,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings(args.env, args.conf)
-        _setup_logging(settings.log_level)
+        _setup_logging(settings.log_level, quiet=args.quiet, verbose=args.verbose)
         return COMMANDS[args.command](args, settings)
     except PipelineError as exc:
+        spark_log = os.environ.get("PIPELINES_SPARK_LOG")  # set once this process started Spark
+        details = {"spark_log": spark_log} if spark_log else {}
         if wants_json:
-            print(redact(json.dumps({"status": "error", **exc.to_dict()}, indent=2,
+            print(redact(json.dumps({"status": "error", **exc.to_dict(), **details}, indent=2,
                                     default=str)))
-        print(f"error: {exc}", file=sys.stderr)
+        more = f" (Spark's log: {spark_log})" if spark_log else ""
+        print(redact(f"error: {exc}{more}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

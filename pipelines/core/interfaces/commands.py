@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,6 +93,10 @@ def _summary(result: Any) -> str:
                      f" {o['mode']}{again}")
     if result.report:
         lines.append(f"  report {result.report}")
+    if result.phases:
+        from pipelines.core.execution.progress import phases_text
+
+        lines.append(f"  time   {phases_text(result.phases, result.duration_s)}")
     return "\n".join(lines)
 
 
@@ -102,10 +107,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     with PipelineLock(settings.lock_path, plan.name, date=plan.date) as lock:
         result = skipped_without_spark(settings, plan, force=args.force, resume=args.resume)
         if result is None:  # it has work to do: start Spark
-            result = Runner(_spark(settings), settings, plan, force=args.force,
-                            resume=args.resume, lock=lock).run()
+            started = time.perf_counter()
+            spark = _spark(settings)
+            spark_start = round(time.perf_counter() - started, 3)
+            result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
+                            lock=lock).run()
+            result.phases = {"spark start": spark_start, **result.phases}
+            result.duration_s = round(result.duration_s + spark_start, 3)
+    _progress_end(result)
     _emit(args, result.to_dict(), _summary(result))
     return result.exit_code
+
+
+def _progress_end(result: Any) -> None:
+    from pipelines.core.execution import progress
+
+    progress.log.info("%s %s: %s in %.1fs (%s)", result.pipeline, result.date, result.status,
+                      result.duration_s, progress.phases_text(result.phases, result.duration_s))
 
 
 def _dates(start: str, end: str) -> list[str]:
@@ -137,6 +155,7 @@ def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any
     for date, plan in plans.items():
         try:
             result = Runner(spark, settings, plan, force=args.force, lock=lock).run()
+            _progress_end(result)
             results.append(result.to_dict())
             if not args.json:
                 print(_summary(result))

@@ -44,6 +44,9 @@ class RunResult:
     error: dict[str, Any] | None = None
     report: str | None = None
     message: str = ""
+    # seconds per phase of the run, in order (spark start, decide, plan, sources, stages,
+    # publish, report, ledger); duration_s minus their sum is time in between
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
