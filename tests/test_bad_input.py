@@ -77,7 +77,20 @@ def describe_bad_input():
         code, out, _ = cli(capsys, "run", "daily_revenue", "--date", LATER, warehouse=published)
         assert code == 5
         assert out["kind"] == "input"
+        # the file and the record as Spark parsed it (the bad decimal is its null)
+        assert out["file"].endswith("part-0.json")
+        assert out["key"].startswith("MALFORMED_RECORD_IN_PARSING") and "null" in out["record"]
         assert delta_versions(published) == before
+
+    def it_exits_5_naming_file_column_and_both_types_when_parquet_differs(spark, warehouse,
+                                                                         capsys):
+        spark.createDataFrame([("eu", "12")], "region string, amount string").write.parquet(
+            f"{warehouse}/landing/sales/{DATE}")
+        code, out, err = cli(capsys, "run", "filtered_sales", "--date", DATE,
+                             warehouse=warehouse)
+        assert code == 5, err
+        assert (out["column"], out["declared_type"]) == ("amount", "bigint")
+        assert out["found_type"] == "BINARY" and out["file"].endswith(".parquet")
 
     def it_exits_2_on_an_unknown_pipeline_with_a_suggestion(spark, warehouse, capsys):
         code, out, err = cli(capsys, "run", "daily_revenu", "--date", DATE, warehouse=warehouse)

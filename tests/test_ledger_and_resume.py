@@ -194,11 +194,12 @@ def describe_retries():
     def it_retries_transient_failures_with_backoff_and_not_deterministic_ones():
         attempts, sleeps = [], []
 
+        from delta.exceptions import ConcurrentAppendException
+
         def flaky():
             attempts.append(1)
             if len(attempts) < 3:
-                raise RuntimeError("io.delta.exceptions.ConcurrentAppendException: Files were "
-                                   "added to the root of the table")
+                raise ConcurrentAppendException.__new__(ConcurrentAppendException)
             return "ok"
 
         settings = RetrySettings(max_attempts=4, base_delay_s=1.0, max_delay_s=1.5)
@@ -206,9 +207,34 @@ def describe_retries():
         assert len(attempts) == 3 and len(sleeps) == 2
         assert 0.5 <= sleeps[0] <= 1.0 and 0.75 <= sleeps[1] <= 1.5  # capped, jittered
         assert not is_transient(ValueError("[MALFORMED_RECORD_IN_PARSING] bad json"))
+        # words in a message decide nothing: only classes and error conditions do
+        assert not is_transient(ValueError("cannot reach host: Connection refused"))
+        assert not is_transient(RuntimeError("SparkOutOfMemoryError: ExecutorLostFailure"))
+        assert is_transient(ConnectionResetError("peer reset"))
         with pytest.raises(ValueError):
             with_retries(lambda: (_ for _ in ()).throw(ValueError("x")), settings, what="t",
                          sleep=sleeps.append)
+
+
+def describe_a_transient_failure():
+    def it_retries_the_stage_and_succeeds(spark, warehouse, capsys, monkeypatch):
+        from pipelines.core import faults
+
+        _land(warehouse, DATE, [("a", 1), ("b", 2)])
+        real, hits = faults.point, []
+
+        def refused_once(name):
+            if name == "stage_write:per_user" and not hits:
+                hits.append(name)  # a real java.net.ConnectException, through Py4J
+                spark.sparkContext._jvm.java.net.Socket("127.0.0.1", 1)
+            real(name)
+
+        monkeypatch.setattr(faults, "point", refused_once)
+        code, out, _ = _run(capsys, warehouse)
+        assert code == 0 and hits
+        assert {s["name"]: s["retries"] for s in out["stages"]}["per_user"] == 1
+        assert sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "user", "total").collect()) == [("a", 1), ("b", 2)]
 
 
 def describe_rollback():

@@ -17,8 +17,6 @@ RETRYABLE_CONFLICTS = (
 
 
 def is_retryable_conflict(exc: BaseException) -> bool:
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & set(RETRYABLE_CONFLICTS):
-        return True
-    text = str(exc)
-    return any(name in text for name in RETRYABLE_CONFLICTS)
+    """Whether ``exc`` is (a subclass of) one of Delta's retryable conflict exceptions; the
+    JVM's classes behind a Py4J error are checked by the caller's cause chain."""
+    return bool({cls.__name__ for cls in type(exc).__mro__} & set(RETRYABLE_CONFLICTS))

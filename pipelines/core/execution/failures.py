@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -11,24 +12,32 @@ from typing import TypeVar
 from pyspark.errors import AnalysisException
 
 from pipelines.core.config.settings import RetrySettings
-from pipelines.core.delta.conflicts import is_retryable_conflict
+from pipelines.core.delta.conflicts import RETRYABLE_CONFLICTS, is_retryable_conflict
 from pipelines.core.errors import DefinitionError, InputDataError, PipelineError
+from pipelines.core.execution.causes import Cause, causes, safe_str
 
-__all__ = ["classify", "is_transient", "with_retries", "TRANSIENT_MARKERS"]
+__all__ = ["classify", "is_transient", "with_retries", "TRANSIENT_CLASSES"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_MALFORMED_MARKERS = ("Malformed records are detected", "MALFORMED_RECORD", "CANNOT_PARSE",
-                      "FAILFAST", "CAST_INVALID_INPUT", "PARSE_SYNTAX")
-_MISSING_MARKERS = ("FileNotFoundException", "PATH_NOT_FOUND")
-TRANSIENT_MARKERS = ("ExecutorLostFailure", "FetchFailed", "Connection reset",
-                     "Connection refused", "SocketTimeoutException", "Lost executor",
-                     "TransientFailure", "SparkOutOfMemory", "Broken pipe")
+# Spark error conditions of input data that does not match its declaration
+_BAD_INPUT = ("MALFORMED_RECORD_IN_PARSING", "CANNOT_PARSE_JSON_FIELD", "CAST_INVALID_INPUT",
+              "FAILED_READ_FILE", "CANNOT_PARSE_", "PARSE_SYNTAX_ERROR")
+_MISSING = ("java.io.FileNotFoundException", "FAILED_READ_FILE.FILE_NOT_EXIST",
+            "PATH_NOT_FOUND")
+# what a retry can get past: a peer that did not answer, a shuffle block lost with its host
+TRANSIENT_CLASSES = frozenset({
+    "java.net.ConnectException", "java.net.SocketTimeoutException", "java.net.SocketException",
+    "java.net.NoRouteToHostException", "org.apache.spark.shuffle.FetchFailedException",
+    "org.apache.spark.shuffle.MetadataFetchFailedException",
+    "builtins.ConnectionResetError", "builtins.ConnectionRefusedError",
+    "builtins.BrokenPipeError", "builtins.TimeoutError",
+})
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    text = safe_str(exc).strip()
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("JVM stacktrace", "at ", "py4j")):
@@ -36,29 +45,75 @@ def _first_line(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _where_in_file(chain: list[Cause]) -> dict[str, str]:
+    """The file, column, value and types Spark's conditions name, as error fields."""
+    fields: dict[str, str] = {}
+    for cause in chain:
+        p = cause.params
+        if "path" in p:
+            fields.setdefault("file", p["path"].removeprefix("file://").removeprefix("file:"))
+        for ours, theirs in (("column", "column"), ("column", "fieldName"),
+                             ("value", "fieldValue"), ("value", "expression"),
+                             ("declared_type", "targetType"), ("declared_type", "expectedType"),
+                             ("found_type", "actualType"), ("found_type", "sourceType"),
+                             ("record", "badRecord")):
+            if theirs in p:
+                fields.setdefault(ours, p[theirs].strip("`[]"))
+    return fields
+
+
+def _bad_input(chain: list[Cause], **where: str | None) -> InputDataError:
+    innermost = [c for c in chain if c.condition][-1]
+    found = _where_in_file(chain)
+    parts = []
+    if "column" in found:
+        parts.append(f"column '{found['column']}'")
+    if "value" in found:
+        parts.append(f"value {found['value']}")
+    if "declared_type" in found:
+        has = f"{found['found_type']} in the data, " if "found_type" in found else ""
+        parts.append(f"{has}declared {found['declared_type']}")
+    said = re.sub(r"^\[[A-Z_.]+\]\s*", "", innermost.message).split(" SQLSTATE")[0]
+    detail = ": " + ", ".join(parts) if parts else f": {said}"
+    in_file = f" in {found['file']}" if "file" in found else ""
+    what = ("malformed input" if any((c.condition or "").startswith("MALFORMED") for c in chain)
+            else "input does not match its declaration")
+    return InputDataError(f"{what}{in_file}{detail} ({innermost.condition})",
+                          **{**where, **found}, key=innermost.condition)
+
+
 def classify(exc: BaseException, **where: str | None) -> PipelineError:
-    """Our error for any exception raised while running ``where`` (pipeline, stage, ...)."""
+    """Our error for any exception raised while running ``where`` (pipeline, stage, ...),
+    from the classes and Spark error conditions of its cause chain."""
     if isinstance(exc, PipelineError):
         return exc
-    text = str(exc)
-    if any(m in text for m in _MALFORMED_MARKERS):
-        return InputDataError(f"input data is malformed or of the wrong type: "
-                              f"{_first_line(exc)}", **where)
-    if any(m in text for m in _MISSING_MARKERS):
+    chain = causes(exc)
+    conditions = [c.condition for c in chain if c.condition]
+    if any(c.cls in _MISSING or (c.condition or "") in _MISSING for c in chain):
+        found = _where_in_file(chain)
         return InputDataError(f"input data disappeared while reading: {_first_line(exc)}",
-                              **where)
+                              **{**where, **found})
+    if any(cond.startswith(_BAD_INPUT) for cond in conditions):
+        return _bad_input(chain, **where)
     if isinstance(exc, AnalysisException):
-        return DefinitionError(f"Spark analysis failed: {_first_line(exc)}", **where)
-    return PipelineError(f"{type(exc).__name__}: {_first_line(exc)}", **where)
+        return DefinitionError(f"Spark analysis failed: {_first_line(exc)}", **where,
+                               key=conditions[0] if conditions else None)
+    innermost = chain[-1]
+    return PipelineError(f"{innermost.simple_name}: {innermost.message or _first_line(exc)}",
+                         **where, key=conditions[-1] if conditions else None)
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, PipelineError) or isinstance(exc, AnalysisException):
+    """Worth retrying: a class of the cause chain is a network or shuffle-fetch failure, or a
+    Delta conflict a retry resolves. Bad input, analysis errors and everything else: no."""
+    if isinstance(exc, (PipelineError, AnalysisException)):
         return False
-    text = str(exc)
-    if any(m in text for m in _MALFORMED_MARKERS):
+    chain = causes(exc)
+    if any((c.condition or "").startswith(_BAD_INPUT) for c in chain):
         return False
-    return is_retryable_conflict(exc) or any(m in text for m in TRANSIENT_MARKERS)
+    return (is_retryable_conflict(exc)
+            or any(c.cls in TRANSIENT_CLASSES or c.simple_name in RETRYABLE_CONFLICTS
+                   for c in chain))
 
 
 def with_retries(action: Callable[[], T], settings: RetrySettings, *, what: str,

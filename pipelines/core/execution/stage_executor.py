@@ -157,6 +157,7 @@ class StageExecutor:
         conf = {k: v for s in [*fused, name] for k, v in self.stage_conf.get(s, {}).items()}
 
         def write() -> None:
+            faults.point(f"stage_write:{name}")
             with self.probe.watch(name), scoped_conf(self.spark, conf):
                 if durable:
                     prepared.write.mode("overwrite").parquet(path)
