@@ -46,7 +46,6 @@ case "${1:-}" in
         rm -f "$RUN/$name.pid"
       fi
     done
-    pkill -f "org.apache.spark.deploy.(master.Master|worker.Worker)" 2>/dev/null || true
     echo "cluster stopped"
     ;;
   status)

@@ -21,6 +21,7 @@ __all__ = [
     "InputDataError",
     "PublishError",
     "ResumeConflictError",
+    "RunTimeoutError",
     "register_secret",
     "redact",
 ]
@@ -63,6 +64,7 @@ class ExitCode:
     QUALITY = 3
     LOCKED = 4
     INPUT = 5
+    TIMEOUT = 6
 
 
 class PipelineError(Exception):
@@ -166,3 +168,11 @@ class PublishError(PipelineError):
 
     exit_code = ExitCode.FAILURE
     kind = "publish"
+
+
+class RunTimeoutError(PipelineError):
+    """The run outlived its ``--timeout``: its Spark jobs were cancelled, nothing more was
+    published (what committed before is in the ledger, and a rerun completes it)."""
+
+    exit_code = ExitCode.TIMEOUT
+    kind = "timeout"

@@ -118,8 +118,10 @@ def check_contract(spark: SparkSession, df: DataFrame, sink: Sink, path: str, *,
 
 def find_commit(spark: SparkSession, path: str, tag: str, *, depth: int = 50,
                 ) -> tuple[int, int | None] | None:
-    """The (version, rows written) of the newest commit carrying ``tag`` among the last
-    ``depth`` commits, if any (reads the commit files, no Spark job)."""
+    """The (version, rows written) of the newest commit of the same write as ``tag`` (the
+    same pipeline, sink, date and generation, whichever attempt's run id it names) among the
+    last ``depth`` commits, if any (reads the commit files, no Spark job)."""
+    wanted = _write_of(tag)
     latest = current_version(spark, path)
     if latest is None:
         return None
@@ -128,9 +130,20 @@ def find_commit(spark: SparkSession, path: str, tag: str, *, depth: int = 50,
             info = commit_info(spark, path, version)
         except Exception:  # noqa: BLE001 - an old commit may have been cleaned up
             break
-        if info.get("userMetadata") == tag:
+        if _write_of(info.get("userMetadata")) == wanted:
             return version, _rows_written(info.get("operationMetrics") or {})
     return None
+
+
+def _write_of(tag: str | None) -> tuple[Any, ...] | None:
+    """What a commit's ``userMetadata`` says it wrote: (pipeline, sink, date, generation)."""
+    try:
+        data = json.loads(tag or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return tuple(data.get(k) for k in ("pipeline", "sink", "date", "generation"))
 
 
 def _rows_written(metrics: dict[str, str]) -> int | None:

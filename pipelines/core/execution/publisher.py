@@ -33,13 +33,15 @@ class Publisher:
     expectation spares a merge its own duplicate-key query."""
 
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
-                 stage_results: dict[str, StageResult], quality: list[StageQuality]) -> None:
+                 stage_results: dict[str, StageResult], quality: list[StageQuality],
+                 run_id: str = "") -> None:
         self.spark = spark
         self.settings = settings
         self.plan = plan
         self.warehouse = settings.warehouse_path
         self.stage_results = stage_results
         self.quality = quality
+        self.run_id = run_id  # named in every commit's userMetadata
 
     def check_contracts(self, frames: dict[str, DataFrame]) -> None:
         """Every sink's table contract (columns, types, partitioning) against the data it is
@@ -53,7 +55,8 @@ class Publisher:
         path = table_path(self.warehouse, sink.table)
         if sink.partition_by and sink.salt_partitions != "off":
             df = self._spread_hot_partitions(sink, df)
-        txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation, "")
+        txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation,
+                             self.run_id)
         faults.point(f"before_publish:{sink.name}")
         proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
                        if q.stage == sink.input), None) if sink.mode == "merge" else None

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.reader import ReaderError
-from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError
+from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError, RunTimeoutError
 from pipelines.core.execution import progress
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.failures import classify
@@ -94,9 +95,10 @@ def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False
 class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
                  force: bool = False, resume: bool = False, validate: bool = True,
-                 lock: PipelineLock | None = None) -> None:
+                 lock: PipelineLock | None = None, timeout_s: float | None = None) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
-        starts); by default the run takes it itself."""
+        starts); by default the run takes it itself. ``timeout_s``: past it, the running
+        Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
         self.spark = spark
         self.settings = settings
         self.plan = plan
@@ -108,9 +110,11 @@ class Runner:
         self.run_id = new_run_id()
         self.stages = StageExecutor(spark, settings, plan, await_start=self._await_start)
         self.publisher = Publisher(spark, settings, plan, stage_results=self.stages.stage_results,
-                                   quality=self.stages.quality)
+                                   quality=self.stages.quality, run_id=self.run_id)
         self.start_recorded: Future[None] | None = None  # the ledger's `started` commit
         self.lock = lock
+        self.timeout_s = timeout_s
+        self.timed_out = threading.Event()
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -121,10 +125,14 @@ class Runner:
         if self.lock is None:
             lock.acquire()
         lock.update(run_id=self.run_id, date=self.plan.date)
+        timer = self._start_timer()
         try:
             self._run(result)
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
             error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
+            if self.timed_out.is_set():
+                error = RunTimeoutError(f"the run took longer than --timeout {self.timeout_s:g}s;"
+                                        " its Spark jobs were cancelled", pipeline=self.plan.name)
             result.status = ("quality_failed" if isinstance(error, QualityError)
                              else "partially_published" if result.outputs else "failed")
             result.exit_code = error.exit_code if error else ExitCode.FAILURE
@@ -135,6 +143,8 @@ class Runner:
                 raise error from exc
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             self.stages.release()
             if self.lock is None:
                 lock.release()
@@ -143,6 +153,24 @@ class Runner:
             self._finish(result)  # the ledger records the duration up to its own commit
             result.duration_s = round(time.time() - started, 3)
         return result
+
+    def _start_timer(self) -> threading.Timer | None:
+        if self.timeout_s is None:
+            return None
+
+        def expire() -> None:
+            self.timed_out.set()
+            self.spark.sparkContext.cancelAllJobs()
+
+        timer = threading.Timer(self.timeout_s, expire)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _check_time(self) -> None:
+        if self.timed_out.is_set():
+            raise RunTimeoutError(f"the run took longer than --timeout {self.timeout_s:g}s",
+                                  pipeline=self.plan.name)
 
     @contextmanager
     def _phase(self, result: RunResult, name: str) -> Iterator[None]:
@@ -240,6 +268,7 @@ class Runner:
         ))
         with self._phase(result, "stages"):
             for name in plan.order:
+                self._check_time()
                 frames[name] = self.stages.run(name, frames, generation)
             self._await_start()
         with self._phase(result, "publish"):
@@ -249,6 +278,7 @@ class Runner:
     def _publish_all(self, result: RunResult, frames: dict[str, DataFrame],
                      generation: int) -> None:
         plan = self.plan
+        self._check_time()
         self.publisher.check_contracts(frames)
         faults.point("before_publish")
         publishes = [partial(self.publisher.publish, sink, frames[sink.input], generation)

@@ -26,7 +26,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--env", default="local", help="configuration environment (conf/<env>.yaml)")
+    p.add_argument("--env", default=os.environ.get("PIPELINES_ENV", "local"),
+                   help="configuration environment (conf/<env>.yaml); default $PIPELINES_ENV, "
+                        "else local")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. warehouse=/data/wh (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -52,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="run again even if this date already succeeded")
             p.add_argument("--resume", action="store_true",
                            help="continue the failed run of this date (a plain rerun does too)")
+            p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                           help="end the run after this long: its Spark jobs are cancelled, "
+                                "exit code 6")
     p = sub.add_parser("backfill", help="run a range of dates, oldest first")
     p.add_argument("pipeline")
     p.add_argument("--start", required=True)

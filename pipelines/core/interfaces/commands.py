@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             spark = _spark(settings)
             spark_start = round(time.perf_counter() - started, 3)
             result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
-                            lock=lock).run()
+                            lock=lock, timeout_s=args.timeout).run()
             result.phases = {"spark start": spark_start, **result.phases}
             result.duration_s = round(result.duration_s + spark_start, 3)
     _progress_end(result)

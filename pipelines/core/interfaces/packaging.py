@@ -19,7 +19,10 @@ PACKAGES = ("pipelines", "transforms", "schemas")
 
 
 def _root() -> Path:
-    return Path(__file__).resolve().parents[2]
+    """The project folder: the one holding the ``pipelines`` package."""
+    import pipelines
+
+    return Path(pipelines.__file__).resolve().parents[1]
 
 
 def submit_flags(settings: Settings) -> list[str]:

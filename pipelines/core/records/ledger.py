@@ -31,6 +31,7 @@ from pyspark.sql.types import (
 from pipelines.core.delta.reader import read_where
 from pipelines.core.delta.tables import is_delta
 from pipelines.core.errors import redact
+from pipelines.core.records.results import RUN_FORMAT
 
 __all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA", "with_liveness"]
 
@@ -97,12 +98,13 @@ class RunRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "format": RUN_FORMAT,
             "run_id": self.run_id, "pipeline": self.pipeline, "date": self.date,
             "generation": self.generation, "attempt": self.attempt, "status": self.status,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_s": self.duration_s, "code_hash": self.code_hash,
-            "config_hash": self.config_hash, **self.data,
+            "config_hash": self.config_hash, **{k: None for k in JSON_FIELDS}, **self.data,
         }
 
 

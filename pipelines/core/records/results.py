@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["StageResult", "RunResult"]
+__all__ = ["StageResult", "RunResult", "RUN_FORMAT"]
+
+# the --json document of `run` and `show`: one shape, versioned; a new field is added without
+# changing the version, a renamed or removed one changes it
+RUN_FORMAT = "pipelines-run/1"
 
 
 @dataclass
@@ -49,6 +53,6 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {"format": RUN_FORMAT, **asdict(self)}
         data["stages"] = [s.to_dict() for s in self.stages]
         return data
