@@ -138,6 +138,19 @@ def describe_check_schemas():
             check_schemas(spark, plan)
         assert (err.value.stage, err.value.column) == ("cleaned", "nope")
 
+    def it_names_the_stage_whose_function_raises_while_planning(spark):
+        def broken(df):
+            raise KeyError("no such lookup table")
+
+        plan = make_plan(_pipeline(stages=[
+            Map("cleaned", input="events", fn=broken),
+            Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")])]),
+            "2026-11-26")
+        with pytest.raises(DefinitionError) as err:
+            check_schemas(spark, plan)
+        assert (err.value.stage, err.value.key) == ("cleaned", "fn")
+        assert "broken raised KeyError" in err.value.message
+
     def it_refuses_a_join_whose_sides_share_a_column(spark):
         plan = make_plan(_pipeline(stages=[
             Map("cleaned", input="events", fn=ident),

@@ -30,7 +30,7 @@ def apply_stage(stage: Any, inputs: Mapping[str, DataFrame], params: Mapping[str
     """Build ``stage``'s output from its inputs. ``hot`` carries the salting decision."""
     try:
         if isinstance(stage, Map):
-            out = stage.fn(inputs[stage.input], **render_args(stage.args, params))
+            out = _call_map(stage, inputs, params, pipeline)
             if not isinstance(out, DataFrame):
                 raise DefinitionError(
                     f"'fn' returned {type(out).__name__}, not a DataFrame",
@@ -51,6 +51,21 @@ def apply_stage(stage: Any, inputs: Mapping[str, DataFrame], params: Mapping[str
         raise analysis_error(exc, pipeline=pipeline, stage=stage.name) from None
     raise DefinitionError(f"unknown stage type {type(stage).__name__}", pipeline=pipeline,
                           stage=getattr(stage, "name", "?"))
+
+
+def _call_map(stage: Map, inputs: Mapping[str, DataFrame], params: Mapping[str, str],
+              pipeline: str) -> Any:
+    """Run the user's function; an exception of its own (not Spark's analysis) is one line
+    naming the stage and the function."""
+    try:
+        return stage.fn(inputs[stage.input], **render_args(stage.args, params))
+    except (AnalysisException, DefinitionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - user code: any error is a definition error
+        name = getattr(stage.fn, "__qualname__", repr(stage.fn))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise DefinitionError(f"'fn' {name} raised {type(exc).__name__}: {first}",
+                              pipeline=pipeline, stage=stage.name, key="fn") from exc
 
 
 def _join(stage: Join, inputs: Mapping[str, DataFrame], params: Mapping[str, str], *,
