@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("fact_daily_revenue", "customer_totals", "clean_orders_quarantine")
 
 KILL_POINTS = [
+    "during_ledger_start@300",
     "after_start",
     "before_stage:clean_orders",
     "during_stage:clean_orders@1500",
@@ -49,6 +50,7 @@ KILL_POINTS = [
     "during_publish:clean_orders_quarantine@700",
     "after_publish:clean_orders_quarantine",
     "before_ledger_finish",
+    "during_ledger_finish@300",
 ]
 REPORT: dict[str, int] = {"kill_points": 0, "killed": 0, "runs_compared": 0, "differences": 0}
 
@@ -119,6 +121,52 @@ def describe_crashes():
                 REPORT["differences"] += 1
                 raise
             assert _commits_by_run(spark, warehouse, table_name) == 1, table_name
+
+
+def describe_a_killed_rollback():
+    def it_is_finished_by_running_it_again(spark, pristine, tmp_path, capsys):
+        base, _ = pristine
+        warehouse = str(tmp_path / "wh")
+        shutil.copytree(base, warehouse)
+        code, run, err = cli(capsys, "run", "daily_revenue", "--date", DATE,
+                             "--conf", "quality.drop_threshold=0.05", warehouse=warehouse)
+        assert code == 0, err
+        env = {**os.environ, "PIPELINES_FAULT": "before_restore:customer_totals"}
+        child = subprocess.run(
+            [sys.executable, "-m", "pipelines", "rollback", run["run_id"], "--env", "test",
+             "--conf", f"warehouse={warehouse}"], cwd=ROOT, env=env, capture_output=True,
+            text=True, timeout=900)
+        assert child.returncode == -9, child.stderr[-2000:]
+        code, out, err = cli(capsys, "rollback", run["run_id"], warehouse=warehouse)
+        assert code == 0, err
+        assert {t["table"] for t in out["tables"]} == set(OUTPUTS)
+        for name in OUTPUTS:  # as before the run: created empty by its first publish
+            assert table(spark, warehouse, name).count() == 0, name
+
+
+def describe_a_killed_backfill():
+    def it_completes_every_date_once_when_run_again(spark, tmp_path, capsys):
+        warehouse = str(tmp_path / "wh")
+        dates = ["2026-11-25", "2026-11-26"]
+        for i, date in enumerate(dates):
+            folder = Path(warehouse) / "landing" / "events" / date
+            folder.mkdir(parents=True)
+            (folder / "part-0.json").write_text(f'{{"user": "u{i}", "n": {i + 1}}}\n')
+        args = ["backfill", "events_append", "--start", dates[0], "--end", dates[1],
+                "--env", "test", "--conf", f"warehouse={warehouse}",
+                "--conf", "pipeline_packages=[pipelines,testpipes]"]
+        env = {**os.environ, "PIPELINES_FAULT": f"backfill_date:{dates[1]}",
+               "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'tests' / 'fixtures'}"}
+        child = subprocess.run([sys.executable, "-m", "pipelines", *args], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=900)
+        assert child.returncode == -9, child.stderr[-2000:]
+        code, out, err = cli(capsys, "backfill", "events_append", "--start", dates[0],
+                             "--end", dates[1], warehouse=warehouse)
+        assert code == 0, err
+        assert [r["status"] for r in out["runs"]] == ["skipped", "succeeded"]
+        rows = sorted(tuple(r) for r in table(spark, warehouse, "user_totals").select(
+            "day", "user", "total").collect())
+        assert rows == [(dates[0], "u0", 1), (dates[1], "u1", 2)]
 
 
 def describe_two_runs_at_once():

@@ -215,7 +215,7 @@ class Runner:
             quality=result.quality, error=result.error, exit_code=result.exit_code,
         )
         # two tables, two independent commits: at once, whatever publish_threads says
-        with self._phase(result, "ledger"):
+        with self._phase(result, "ledger"), faults.timer("during_ledger_finish"):
             run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
         if result.status == "succeeded":
             self.publisher.drop_staging()
@@ -316,7 +316,8 @@ class Runner:
         return frames, inputs
 
     def _record_start(self, **event: Any) -> None:
-        self.ledger.append(**event)
+        with faults.timer("during_ledger_start"):
+            self.ledger.append(**event)
         faults.point("after_start")
 
     def _await_start(self) -> None:

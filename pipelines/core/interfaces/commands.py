@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
 from pipelines.core.records.lock import PipelineLock
@@ -154,6 +155,7 @@ def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any
     results, worst = [], ExitCode.OK
     for date, plan in plans.items():
         try:
+            faults.point(f"backfill_date:{date}")
             result = Runner(spark, settings, plan, force=args.force, lock=lock).run()
             _progress_end(result)
             results.append(result.to_dict())
