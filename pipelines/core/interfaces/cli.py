@@ -122,7 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         settings = load_settings(args.env, args.conf)
-        _setup_logging(settings.log_level, quiet=args.quiet, verbose=args.verbose)
+        # spark-submit merges the driver's stderr into its stdout: there, --json keeps stdout
+        # for the one document by leaving progress lines out
+        merged = "PYSPARK_GATEWAY_PORT" in os.environ and args.json
+        _setup_logging(settings.log_level, quiet=args.quiet or merged, verbose=args.verbose)
         return COMMANDS[args.command](args, settings)
     except PipelineError as exc:
         spark_log = os.environ.get("PIPELINES_SPARK_LOG")  # set once this process started Spark
