@@ -147,4 +147,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    if "pyspark" in sys.modules and _spark_started():
+        sys.exit(code)  # Spark's own shutdown hooks run
+    # No JVM in this process (history, show, table, a skipped run): leave without the
+    # interpreter's teardown, where native thread pools (Arrow's, delta-rs') can abort the
+    # process after its work is done and its output written.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _spark_started() -> bool:
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context is not None
