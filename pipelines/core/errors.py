@@ -65,6 +65,7 @@ class ExitCode:
     LOCKED = 4
     INPUT = 5
     TIMEOUT = 6
+    SLO_BREACH = 7
 
 
 class PipelineError(Exception):

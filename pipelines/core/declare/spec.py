@@ -16,6 +16,7 @@ from typing import Any
 from pyspark.sql.types import StructType
 
 from pipelines.core.declare._data import as_tuple, freeze
+from pipelines.core.declare.objectives import Objectives
 from pipelines.core.declare.relational import Filter, Latest, Select, Sql, Top, Union, WithColumns
 from pipelines.core.declare.stages import JOIN_TYPES, Join, Map, Reduce
 
@@ -122,6 +123,7 @@ class Pipeline:
     params: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     module: str = ""
+    objectives: Objectives | None = None  # checked by `pipelines slo`
 
     def __post_init__(self) -> None:
         freeze(self, sources=as_tuple(self.sources), stages=as_tuple(self.stages),

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pipeline")
     p.add_argument("--limit", type=int, default=20)
     _common(p)
+    p = sub.add_parser("slo", help="service-level indicators from the ledger, and breaches")
+    p.add_argument("pipeline")
+    p.add_argument("--days", type=int, default=30, help="the window, in days up to now")
+    _common(p)
     p = sub.add_parser("show", help="one run, from the ledger")
     p.add_argument("run_id")
     p.add_argument("--ge", action="store_true",

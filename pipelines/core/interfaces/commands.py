@@ -193,6 +193,44 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
+def cmd_slo(args: argparse.Namespace, settings: Settings) -> int:
+    """The pipeline's indicators over ``--days``, and the objectives they breach (exit 7)."""
+    from pipelines.core.config.registry import find_pipeline
+    from pipelines.core.records.ledger import Ledger, with_liveness
+    from pipelines.core.records.slo import breaches, indicators
+
+    if args.days < 1:
+        raise UsageError(f"--days must be at least 1, got {args.days}", key="days")
+    pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
+    runs = with_liveness(Ledger(None, settings.warehouse_path).runs(args.pipeline),
+                         settings.lock_path)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    found = indicators(args.pipeline, runs, days=args.days, now=now,
+                       objectives=pipeline.objectives)
+    missed = breaches(found, pipeline.objectives)
+
+    def show(value: float | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:.3f}{unit}" if unit == "" else (
+            f"{value:.1f}{unit}")
+
+    lines = [f"{args.pipeline}, last {args.days} days: {found.runs} runs, {found.succeeded} "
+             f"succeeded, {found.failed} failed",
+             f"  success rate        {show(found.success_rate)}",
+             f"  completion P50/P95/P99  {show(found.p50_seconds, 's')} / "
+             f"{show(found.p95_seconds, 's')} / {show(found.p99_seconds, 's')}",
+             f"  throughput          {show(found.rows_per_second, ' rows/s')}",
+             f"  retries per failure {show(found.retries_per_failure)}",
+             f"  time to recover     {show(found.mttr_seconds, 's')}",
+             f"  last success        {show(found.last_success_age_seconds, 's')} ago"]
+    lines += [f"BREACH {line}" for line in missed] or ["objectives met" if
+                                                      pipeline.objectives else
+                                                      "no objectives declared"]
+    _emit(args, {"indicators": found.to_dict(), "breaches": missed,
+                 "objectives": pipeline.objectives.__dict__ if pipeline.objectives else None},
+          "\n".join(lines))
+    return ExitCode.SLO_BREACH if missed else ExitCode.OK
+
+
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.records.ledger import Ledger, with_liveness
 
@@ -293,5 +331,5 @@ def cmd_package(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS = {"list": cmd_list, "plan": cmd_plan, "run": cmd_run, "backfill": cmd_backfill,
-            "history": cmd_history, "show": cmd_show, "rollback": cmd_rollback,
+            "history": cmd_history, "slo": cmd_slo, "show": cmd_show, "rollback": cmd_rollback,
             "demo-data": cmd_demo_data, "table": cmd_table, "package": cmd_package}

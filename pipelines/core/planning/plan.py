@@ -163,6 +163,10 @@ def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = 
                 raise DefinitionError(f"unknown input '{ref}'{hint}", pipeline=name,
                                       stage=node.name, key=ref)
     order = _topological(pipeline, stages)
+    if pipeline.objectives is not None:
+        for key, expected in pipeline.objectives.problems():
+            raise DefinitionError(f"objective '{key}' must be {expected}", pipeline=name,
+                                  key=key)
     for source in pipeline.sources:
         _check_source(name, source)
     for stage in pipeline.stages:
