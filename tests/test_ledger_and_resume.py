@@ -171,7 +171,7 @@ def describe_the_lock():
         assert _run(capsys, warehouse)[0] == 0  # released on exit from the holder
 
     def it_is_taken_before_spark_starts(spark, warehouse, capsys, monkeypatch):
-        import pipelines.core.interfaces.commands as commands
+        import pipelines.core.interfaces.cli_commands as commands
 
         _land(warehouse, DATE, [("a", 1)])
         holders, real = [], commands._spark

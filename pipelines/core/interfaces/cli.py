@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from pipelines.core.config.settings import load_settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
-from pipelines.core.interfaces.commands import COMMANDS
+from pipelines.core.interfaces.cli_commands import COMMANDS
 
 __all__ = ["main", "build_parser"]
 
