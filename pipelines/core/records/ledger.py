@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import (
     DoubleType,
     IntegerType,
@@ -28,7 +29,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from pipelines.core.delta.reader import read_where
+from pipelines.core.delta.reader import ReaderError, read_where
 from pipelines.core.delta.tables import is_delta
 from pipelines.core.errors import redact
 from pipelines.core.records.results import RUN_FORMAT
@@ -154,8 +155,20 @@ class Ledger:
 
     # -- reading (delta-rs: no Spark job, and no JVM for the commands that only read) ----
     def _events(self, **where: str) -> list[dict[str, Any]]:
-        # a few rows: sorted here
-        return sorted(read_where(self.runs_path, **where), key=lambda e: e["ts"])
+        try:
+            events = read_where(self.runs_path, **where)
+        except ReaderError:
+            if self.spark is None:
+                raise
+            events = self._events_with_spark(self.spark, **where)
+        return sorted(events, key=lambda e: e["ts"])  # a few rows: sorted here
+
+    def _events_with_spark(self, spark: SparkSession, **where: str) -> list[dict[str, Any]]:
+        """The ledger through Spark, for a table feature delta-rs cannot read."""
+        df = spark.read.format("delta").load(self.runs_path)
+        for key, value in where.items():
+            df = df.where(F.col(key) == value)
+        return [r.asDict() for r in df.collect()]
 
     def runs(self, pipeline: str | None = None, date: str | None = None) -> list[RunRecord]:
         where = {k: v for k, v in (("pipeline", pipeline), ("date", date)) if v}
