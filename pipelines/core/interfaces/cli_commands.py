@@ -123,8 +123,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _progress_end(result: Any) -> None:
     from pipelines.core.execution import progress
 
-    progress.log.info("%s %s: %s in %.1fs (%s)", result.pipeline, result.date, result.status,
-                      result.duration_s, progress.phases_text(result.phases, result.duration_s))
+    phases = progress.phases_text(result.phases, result.duration_s)
+    progress.log.info("%s %s: %s in %.1fs%s", result.pipeline, result.date, result.status,
+                      result.duration_s, f" ({phases})" if phases else "")
 
 
 def _dates(start: str, end: str) -> list[str]:
