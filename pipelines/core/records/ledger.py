@@ -135,7 +135,9 @@ class Ledger:
         self._ensure(self.runs_path, LEDGER_SCHEMA)
         record: dict[str, Any] = {f.name: None for f in LEDGER_SCHEMA.fields}
         record.update(row)
-        record["ts"] = record.get("ts") or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        # an aware UTC time: Spark would read a naive one in the process's time zone (TZ),
+        # and every reader of the ledger takes its times as UTC
+        record["ts"] = record.get("ts") or dt.datetime.now(dt.UTC)
         for key in JSON_FIELDS:
             if record[key] is not None and not isinstance(record[key], str):
                 record[key] = json.dumps(record[key], default=str, sort_keys=True)
@@ -148,7 +150,7 @@ class Ledger:
         if not rows:
             return
         self._ensure(self.quality_path, QUALITY_SCHEMA)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = dt.datetime.now(dt.UTC)
         data = [{**r, "ts": now} for r in rows]
         self._session().createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
             "append").save(self.quality_path)
