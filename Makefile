@@ -48,7 +48,7 @@ bench-quality: setup  ## cost of ten expectations vs the stage itself
 	$(PY) benchmarks/bench_quality.py
 
 lint: setup  ## ruff, the layer contracts (import-linter) and mypy on the framework
-	$(VENV)/bin/ruff check pipelines transforms schemas tests benchmarks
+	$(VENV)/bin/ruff check pipelines transforms schemas tests benchmarks examples
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
