@@ -63,6 +63,21 @@ def describe_overwrite_partitions():
         assert current_version(spark, path) == 0  # only the empty table created up front
 
 
+def describe_the_contract_check():
+    def it_refuses_another_partitioning_than_the_tables(spark, warehouse):
+        from pipelines.core.delta.sinks import check_contract
+
+        path = f"{warehouse}/tables/t"
+        df = spark.createDataFrame([(1, "a")], "id int, v string")
+        df.write.format("delta").partitionBy("id").save(path)
+        sink = Sink("s", input="x", table="t", mode="append", partition_by=["v"])
+        with pytest.raises(DefinitionError) as err:
+            check_contract(spark, df, sink, path, pipeline="p")
+        assert (err.value.sink, err.value.key) == ("s", "partition_by")
+        check_contract(spark, df, Sink("s", input="x", table="t", mode="append",
+                                       partition_by=["id"]), path, pipeline="p")
+
+
 def describe_overwrite():
     def it_replaces_the_whole_table_once_per_generation(spark, warehouse):
         path = f"{warehouse}/tables/t"

@@ -13,7 +13,7 @@ from deltalake.exceptions import TableNotFoundError
 
 from pipelines.core.errors import UsageError
 
-__all__ = ["latest_version", "read_rows", "read_where", "ReaderError"]
+__all__ = ["latest_version", "partition_columns", "read_rows", "read_where", "ReaderError"]
 
 
 class ReaderError(Exception):
@@ -33,6 +33,12 @@ def latest_version(path: str) -> int | None:
     """The table's latest version, None when there is no Delta table at ``path``."""
     table = _open(path)
     return None if table is None else table.version()
+
+
+def partition_columns(path: str) -> list[str] | None:
+    """The table's partition columns from its log (no Spark job), None when no table."""
+    table = _open(path)
+    return None if table is None else list(table.metadata().partition_columns)
 
 
 def _plain(value: Any) -> Any:
