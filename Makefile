@@ -8,7 +8,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PIPELINES_CONF_DIR ?= $(abspath conf)
 WAREHOUSE ?= warehouse
 
-.PHONY: help setup demo tpch test test-slow test-cluster bench bench-skew bench-quality lint \
+.PHONY: help setup demo tpch test test-slow browser test-cluster bench bench-skew bench-quality lint \
         package clean
 
 help:  ## list the targets
@@ -29,8 +29,11 @@ demo: setup  ## generate demo data and run the nightly pipeline for three dates
 test: setup  ## the default test suite (unit + integration on real Spark and Delta)
 	$(PY) -m pytest -q
 
-test-slow: setup  ## fault injection and long property suites
+test-slow: setup browser  ## fault injection, long property suites, the report in a real browser
 	$(PY) -m pytest -q -m slow -p no:cacheprovider
+
+browser:  ## headless Chromium for the report's browser test (Debian's package; needs root)
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 test-cluster: setup  ## submit the reference pipeline to a local standalone cluster
 	$(PY) -m pytest -q -m cluster -p no:cacheprovider

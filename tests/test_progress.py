@@ -7,6 +7,8 @@ import json
 import os
 import re
 
+import pytest
+
 from tests.helpers import DATE, cli
 
 
@@ -70,3 +72,45 @@ def describe_a_fresh_process():
         assert others == []
         logs = list(Path(warehouse, "_pipelines", "logs").glob("spark-*.log"))
         assert len(logs) == 1
+
+
+def describe_on_a_terminal():
+    def it_shows_sparks_live_bar_only_where_a_person_watches():
+        import io
+
+        from pipelines.core.execution.progress import log
+        from pipelines.core.execution.session import live_progress
+
+        class Terminal(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        before = log.level
+        try:
+            log.setLevel("INFO")
+            assert live_progress(Terminal()) and not live_progress(io.StringIO())
+            log.setLevel("WARNING")  # --quiet
+            assert not live_progress(Terminal())
+        finally:
+            log.setLevel(before)
+
+    @pytest.mark.slow
+    def it_draws_the_bar_in_a_real_pseudo_terminal(warehouse):
+        import shlex
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[1]
+        _land(warehouse)
+        command = shlex.join([
+            sys.executable, "-m", "pipelines", "run", "events_append", "--date", DATE,
+            "--env", "test", "--conf", f"warehouse={warehouse}",
+            "--conf", "pipeline_packages=[pipelines,testpipes]"])
+        done = subprocess.run(["script", "-qec", command, "/dev/null"], cwd=root,
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH":
+                                   f"{root}{os.pathsep}{root / 'tests' / 'fixtures'}"})
+        assert done.returncode == 0, done.stdout
+        assert re.search(r"\[Stage \d+:", done.stdout)  # Spark's console progress bar
+        assert "stage per_user: started" in done.stdout

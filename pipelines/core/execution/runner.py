@@ -95,7 +95,8 @@ def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False
 class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
                  force: bool = False, resume: bool = False, validate: bool = True,
-                 lock: PipelineLock | None = None, timeout_s: float | None = None) -> None:
+                 lock: PipelineLock | None = None, timeout_s: float | None = None,
+                 spark_start_s: float = 0.0) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
         starts); by default the run takes it itself. ``timeout_s``: past it, the running
         Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
@@ -114,13 +115,19 @@ class Runner:
         self.start_recorded: Future[None] | None = None  # the ledger's `started` commit
         self.lock = lock
         self.timeout_s = timeout_s
+        self.spark_start_s = spark_start_s  # the caller's time starting Spark, a phase of the run
+        self.origin = time.time() - spark_start_s
         self.timed_out = threading.Event()
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
-        started = time.time()
+        started = self.origin = self.stages.origin = time.time() - self.spark_start_s
         result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
                            ExitCode.FAILURE, _now().isoformat())
+        if self.spark_start_s:
+            result.phases["spark start"] = round(self.spark_start_s, 3)
+            result.timeline.append({"name": "spark start", "start_s": 0.0,
+                                    "duration_s": round(self.spark_start_s, 3)})
         lock = self.lock or PipelineLock(self.settings.lock_path, self.plan.name)
         if self.lock is None:
             lock.acquire()
@@ -174,12 +181,14 @@ class Runner:
 
     @contextmanager
     def _phase(self, result: RunResult, name: str) -> Iterator[None]:
-        started = time.perf_counter()
+        started = time.time()
         try:
             yield
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = time.time() - started
             result.phases[name] = round(result.phases.get(name, 0.0) + elapsed, 3)
+            result.timeline.append({"name": name, "start_s": round(started - self.origin, 3),
+                                    "duration_s": round(elapsed, 3)})
 
     def _finish(self, result: RunResult) -> None:
         result.stages = list(self.stages.stage_results.values())

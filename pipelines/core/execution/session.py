@@ -15,14 +15,15 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from pipelines.core.config.settings import Settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["get_spark", "delta_package", "delta_spark_conf", "scoped_conf", "DELTA_CONF"]
+__all__ = ["get_spark", "delta_package", "delta_spark_conf", "scoped_conf", "live_progress",
+           "DELTA_CONF"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def get_spark(settings: Settings) -> SparkSession:
         return spark
     builder = SparkSession.builder.master(settings.spark.master).appName(settings.spark.app_name)
     conf = delta_spark_conf(settings)
+    if "spark.ui.showConsoleProgress" not in settings.spark.conf and live_progress(sys.stderr):
+        conf["spark.ui.showConsoleProgress"] = "true"  # Spark's bar under the progress lines
     options = conf.get("spark.driver.extraJavaOptions", "")
     conf["spark.driver.extraJavaOptions"] = f"{_log_options(settings)} {options}".strip()
     for key, value in conf.items():
@@ -113,6 +116,18 @@ def get_spark(settings: Settings) -> SparkSession:
     if package and not jars:
         _remember_jars(package, spark.sparkContext.getConf().get("spark.jars", ""))
     return spark
+
+
+def live_progress(stream: IO[str]) -> bool:
+    """Whether to show Spark's live progress bar: on a terminal, unless ``--quiet``; never
+    in a cron log or a pipe, which get the progress lines alone."""
+    from pipelines.core.execution.progress import log as progress_log
+
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    return tty and progress_log.isEnabledFor(logging.INFO)
 
 
 LOG4J2 = os.path.join(os.path.dirname(__file__), "log4j2.properties")

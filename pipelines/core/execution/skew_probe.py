@@ -45,6 +45,17 @@ def _ratio(values: Sequence[float]) -> float | None:
     return round(max(values) / median, 2) if median > 0 else None
 
 
+def _box(values: Sequence[float]) -> list[float]:
+    """min, 25th, 50th, 75th, 90th percentile and max of ``values`` (a box plot's points)."""
+    if not values:
+        return []
+    if len(values) == 1:
+        return [float(values[0])] * 6
+    cuts = statistics.quantiles(values, n=20, method="inclusive")  # every 5th percentile
+    return [round(v, 1) for v in (min(values), cuts[4], cuts[9], cuts[14], cuts[17],
+                                  max(values))]
+
+
 def task_stats(tasks: Sequence[TaskSample]) -> dict[str, Any]:
     durations = [t.ms for t in tasks]
     sizes = [float(t.shuffle_bytes) for t in tasks]
@@ -53,6 +64,7 @@ def task_stats(tasks: Sequence[TaskSample]) -> dict[str, Any]:
         "task_ms_max": max(durations, default=0),
         "task_ms_median": statistics.median(durations) if durations else 0,
         "task_max_over_median": _ratio(durations),
+        "task_ms_box": _box(durations),  # min, p25, p50, p75, p90, max
         # the same for the time on a CPU: a task waiting for a busy core lasts longer
         # without doing more work
         "task_cpu_max_over_median": _ratio([t.cpu_ms for t in tasks]),

@@ -99,6 +99,7 @@ class StageExecutor:
         self.cached: list[DataFrame] = []
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
+        self.origin = time.time()  # the run's start: stages' start_s count from it
 
     def release(self) -> None:
         for frame in self.cached:
@@ -168,6 +169,7 @@ class StageExecutor:
             record.retries += 1
 
         started = time.time()
+        record.start_s = round(started - self.origin, 3)
         try:
             with faults.timer(f"during_stage:{name}"):
                 with_retries(write, self.settings.retries, what=f"stage {name}",

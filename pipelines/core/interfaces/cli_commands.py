@@ -112,9 +112,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             spark = _spark(settings)
             spark_start = round(time.perf_counter() - started, 3)
             result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
-                            lock=lock, timeout_s=args.timeout).run()
-            result.phases = {"spark start": spark_start, **result.phases}
-            result.duration_s = round(result.duration_s + spark_start, 3)
+                            lock=lock, timeout_s=args.timeout, spark_start_s=spark_start).run()
     _progress_end(result)
     _emit(args, result.to_dict(), _summary(result))
     return result.exit_code
@@ -316,9 +314,11 @@ def _table_with_spark(args: argparse.Namespace, settings: Settings, path: str) -
 
 def _emit_table(args: argparse.Namespace, path: str, latest: int | None,
                 rows: list[dict[str, Any]]) -> None:
+    from pipelines.core.interfaces.text_table import text_table
+
     shown = latest if args.version is None else args.version
     text = f"{args.table} v{shown} (latest v{latest}), {len(rows)} row(s) shown\n"
-    text += "\n".join(" | ".join(f"{k}={v}" for k, v in r.items()) for r in rows)
+    text += text_table(rows)
     _emit(args, {"table": args.table, "path": path, "version": shown, "latest": latest,
                  "rows": rows}, text)
 

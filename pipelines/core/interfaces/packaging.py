@@ -13,9 +13,16 @@ from typing import Any
 from pipelines.core.config.settings import Settings, default_conf_dir
 from pipelines.core.execution.session import DELTA_CONF, delta_package
 
-__all__ = ["build_bundle", "submit_flags", "PACKAGES"]
+__all__ = ["build_bundle", "submit_flags", "PACKAGES", "LOCAL_ONLY"]
 
 PACKAGES = ("pipelines", "transforms", "schemas")
+# files the packages read at run time, besides their modules
+DATA_FILES = ("*.py", "*.j2", "*.properties")
+# settings that describe the machine the package is built on, never a cluster: kept out of
+# the production flags (a laptop's conf/local.yaml turns the UI off, binds the driver to a
+# local address...); the cluster's own defaults or the conf files decide them there
+LOCAL_ONLY = ("spark.ui.enabled", "spark.ui.showConsoleProgress", "spark.driver.host",
+              "spark.driver.bindAddress", "spark.local.dir", "spark.master")
 
 
 def _root() -> Path:
@@ -26,11 +33,13 @@ def _root() -> Path:
 
 
 def submit_flags(settings: Settings) -> list[str]:
+    """``spark-submit`` flags for Delta and the settings' Spark conf, less :data:`LOCAL_ONLY`."""
     flags = ["--packages", delta_package()]
     for key, value in DELTA_CONF.items():
         flags += ["--conf", f"{key}={value}"]
     for key, value in settings.spark.conf.items():
-        flags += ["--conf", f"{key}={value}"]
+        if key not in LOCAL_ONLY:
+            flags += ["--conf", f"{key}={value}"]
     return flags
 
 
@@ -41,7 +50,8 @@ def build_bundle(settings: Settings, out: str) -> dict[str, Any]:
     bundle = out_dir / "pipelines_bundle.zip"
     with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as zf:
         for package in PACKAGES:
-            for path in sorted((root / package).rglob("*.py")):
+            paths = {p for pattern in DATA_FILES for p in (root / package).rglob(pattern)}
+            for path in sorted(paths):
                 if "__pycache__" not in path.parts:
                     zf.write(path, path.relative_to(root).as_posix())
     conf_out = out_dir / "conf"
@@ -63,8 +73,11 @@ def build_bundle(settings: Settings, out: str) -> dict[str, Any]:
         f"exec spark-submit \"${{spark_args[@]}}\" {shlex.join(flags)} \\\n"
         "  --py-files \"$HERE/pipelines_bundle.zip\" \"$HERE/submit.py\" \"$@\"\n")
     os.chmod(script, 0o755)
-    text = "\n".join([
-        f"bundle   {bundle}", f"conf     {conf_out}", f"entry    {out_dir / 'submit.py'}",
-        f"script   {script}", "flags    " + shlex.join(flags)])
+    kept_out = sorted(k for k in settings.spark.conf if k in LOCAL_ONLY)
+    lines = [f"bundle   {bundle}", f"conf     {conf_out}", f"entry    {out_dir / 'submit.py'}",
+             f"script   {script}", "flags    " + shlex.join(flags)]
+    if kept_out:
+        lines.append(f"kept out (local only, from --env {settings.env}): {', '.join(kept_out)}")
     return {"bundle": str(bundle), "conf": str(conf_out), "entry": str(out_dir / "submit.py"),
-            "script": str(script), "flags": flags, "text": text}
+            "script": str(script), "flags": flags, "kept_out": kept_out,
+            "text": "\n".join(lines)}

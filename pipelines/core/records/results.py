@@ -21,6 +21,7 @@ class StageResult:
     rows_out: int | None = None
     rows_dropped: int = 0
     duration_s: float | None = None
+    start_s: float | None = None  # seconds from the run's start to the stage's computing
     fused_into: str | None = None  # computed inside this materialized stage's job
     retries: int = 0
     salting: dict[str, Any] | None = None
@@ -51,6 +52,8 @@ class RunResult:
     # seconds per phase of the run, in order (spark start, decide, plan, sources, stages,
     # publish, report, ledger); duration_s minus their sum is time in between
     phases: dict[str, float] = field(default_factory=dict)
+    # the same phases placed in time: name, start_s (seconds from the run's start), duration_s
+    timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"format": RUN_FORMAT, **asdict(self)}
