@@ -26,3 +26,25 @@ def table(spark: Any, warehouse: str, name: str, version: int | None = None) -> 
     if version is not None:
         reader = reader.option("versionAsOf", version)
     return reader.load(f"{warehouse}/tables/{name}")
+
+
+# An independent reader: delta-rs reads the Delta log and Parquet files without Spark, so a
+# test that asserts what a table holds does not trust the engine that wrote it.
+def delta_version(warehouse: str, name: str) -> int | None:
+    """The table's latest version as delta-rs reads it (None: no table there)."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    try:
+        return DeltaTable(f"{warehouse}/tables/{name}").version()
+    except TableNotFoundError:
+        return None
+
+
+def delta_rows(warehouse: str, name: str, *columns: str) -> list[tuple]:
+    """The table's rows (``columns`` of them, or all), sorted, as delta-rs reads them."""
+    from deltalake import DeltaTable
+
+    data = DeltaTable(f"{warehouse}/tables/{name}").to_pyarrow_table()
+    data = data.select(list(columns)) if columns else data
+    return sorted((tuple(r.values()) for r in data.to_pylist()), key=repr)

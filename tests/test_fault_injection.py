@@ -89,6 +89,20 @@ def _commits_by_run(spark, warehouse: str, name: str) -> int:
     return history.where("userMetadata IS NOT NULL").count()
 
 
+def _independent(warehouse: str, name: str) -> tuple[list[tuple], int]:
+    """The table's rows (less run_id) and its commits that carry a run id, as delta-rs, an
+    engine independent of Spark's Delta, reads them."""
+    from deltalake import DeltaTable
+
+    delta = DeltaTable(f"{warehouse}/tables/{name}")
+    data = delta.to_pyarrow_table()
+    columns = sorted(c for c in data.column_names if c != "run_id")
+    rows = sorted((tuple(r[c] for c in columns) for r in data.select(columns).to_pylist()),
+                  key=repr)
+    by_run = sum(1 for c in delta.history() if c.get("userMetadata"))
+    return rows, by_run
+
+
 def describe_crashes():
     @pytest.mark.parametrize("point", KILL_POINTS)
     def it_leaves_every_output_as_a_clean_run_would(spark, pristine, tmp_path, capsys, point):
@@ -121,6 +135,8 @@ def describe_crashes():
                 REPORT["differences"] += 1
                 raise
             assert _commits_by_run(spark, warehouse, table_name) == 1, table_name
+            rows, by_run = _independent(warehouse, table_name)
+            assert (rows, by_run) == (_independent(clean, table_name)[0], 1), table_name
 
 
 def describe_a_killed_rollback():

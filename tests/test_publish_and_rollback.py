@@ -10,10 +10,9 @@ import shutil
 
 import pipelines.core.execution.publisher as publisher_module
 from pipelines.core import faults
-from pipelines.core.delta.tables import current_version
 from pipelines.core.errors import PublishError
 from pipelines.core.records.ledger import Ledger
-from tests.helpers import DATE, cli, table
+from tests.helpers import DATE, cli, delta_rows, delta_version
 
 
 def _land(warehouse: str, rows: list[tuple[str, int]]) -> None:
@@ -27,9 +26,8 @@ def _run(capsys, warehouse, *args):
     return cli(capsys, "run", "two_sinks", "--date", DATE, *args, warehouse=warehouse)
 
 
-def _totals(spark, warehouse, name):
-    return sorted(tuple(r) for r in table(spark, warehouse, name).select("user", "total")
-                  .collect())
+def _totals(warehouse, name):
+    return delta_rows(warehouse, name, "user", "total")
 
 
 def describe_publishing_all_sinks():
@@ -39,7 +37,7 @@ def describe_publishing_all_sinks():
             .format("delta").save(f"{warehouse}/tables/user_latest")
         code, out, _ = _run(capsys, warehouse)
         assert (code, out["sink"], out["column"]) == (2, "user_latest", "total")
-        assert current_version(spark, f"{warehouse}/tables/user_totals") is None
+        assert delta_version(warehouse, "user_totals") is None
 
     def it_records_what_committed_when_a_later_sink_fails_and_a_rerun_completes_it(
             spark, warehouse, capsys, monkeypatch):
@@ -58,15 +56,15 @@ def describe_publishing_all_sinks():
         (record,) = history["runs"]
         assert record["status"] == "partially_published"
         assert [(o["table"], o["delta_version"]) for o in record["outputs"]] == [
-            ("user_totals", current_version(spark, f"{warehouse}/tables/user_totals"))]
+            ("user_totals", delta_version(warehouse, "user_totals"))]
 
         monkeypatch.setattr(publisher_module, "publish", real)
         code, out, _ = _run(capsys, warehouse)
         assert (code, out["status"], out["generation"]) == (0, "succeeded", 1)
         assert {o["table"]: o["already_committed"] for o in out["outputs"]} == {
             "user_totals": True, "user_latest": False}
-        assert _totals(spark, warehouse, "user_totals") == [("a", 1), ("b", 2)]
-        assert _totals(spark, warehouse, "user_latest") == [("a", 1), ("b", 2)]
+        assert _totals(warehouse, "user_totals") == [("a", 1), ("b", 2)]
+        assert _totals(warehouse, "user_latest") == [("a", 1), ("b", 2)]
 
 
 def describe_rollback():
@@ -78,8 +76,8 @@ def describe_rollback():
         code, out, _ = cli(capsys, "rollback", run["run_id"], warehouse=copy)
         assert code == 0 and {t["path"] for t in out["tables"]} == {
             f"{copy}/tables/user_totals", f"{copy}/tables/user_latest"}
-        assert table(spark, copy, "user_totals").count() == 0
-        assert _totals(spark, original, "user_totals") == [("a", 1)]
+        assert delta_rows(copy, "user_totals") == []
+        assert _totals(original, "user_totals") == [("a", 1)]
         _, shown, _ = cli(capsys, "show", run["run_id"], warehouse=original)
         assert shown["status"] == "succeeded"
 
@@ -100,13 +98,13 @@ def describe_rollback():
         _, shown, _ = cli(capsys, "show", run["run_id"], warehouse=warehouse)
         assert shown["status"] == "rolling_back"
         assert [t["table"] for t in [shown["notes"]["restored"]]] == ["user_totals"]
-        totals_version = current_version(spark, f"{warehouse}/tables/user_totals")
+        totals_version = delta_version(warehouse, "user_totals")
 
         monkeypatch.setattr(faults, "point", real_point)
         code, out, _ = cli(capsys, "rollback", run["run_id"], warehouse=warehouse)
         assert code == 0 and len(out["tables"]) == 2
-        assert current_version(spark, f"{warehouse}/tables/user_totals") == totals_version
-        assert table(spark, warehouse, "user_latest").count() == 0
+        assert delta_version(warehouse, "user_totals") == totals_version
+        assert delta_rows(warehouse, "user_latest") == []
         code, again, _ = _run(capsys, warehouse)
         assert (code, again["generation"]) == (0, 2)  # a new generation publishes again
 

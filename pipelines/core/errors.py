@@ -177,3 +177,24 @@ class RunTimeoutError(PipelineError):
 
     exit_code = ExitCode.TIMEOUT
     kind = "timeout"
+
+
+class UserCodeError(PipelineError):
+    """The pipeline's own Python code (a Map function, a UDF) raised while Spark ran it."""
+
+    exit_code = ExitCode.FAILURE
+    kind = "user_code"
+
+
+class DiskFullError(PipelineError):
+    """A disk the run writes to (staging, a table, Spark's shuffle files) is full."""
+
+    exit_code = ExitCode.FAILURE
+    kind = "disk_full"
+
+
+class CorruptTableError(PipelineError):
+    """A Delta table's transaction log cannot be read: a commit file is damaged or missing."""
+
+    exit_code = ExitCode.INPUT
+    kind = "corrupt_table"

@@ -7,13 +7,21 @@ import random
 import re
 import time
 from collections.abc import Callable
+from errno import ENOSPC
 from typing import TypeVar
 
 from pyspark.errors import AnalysisException
 
 from pipelines.core.config.settings import RetrySettings
 from pipelines.core.delta.conflicts import RETRYABLE_CONFLICTS, is_retryable_conflict
-from pipelines.core.errors import DefinitionError, InputDataError, PipelineError
+from pipelines.core.errors import (
+    CorruptTableError,
+    DefinitionError,
+    DiskFullError,
+    InputDataError,
+    PipelineError,
+    UserCodeError,
+)
 from pipelines.core.execution.causes import Cause, causes, safe_str
 
 __all__ = ["classify", "is_transient", "with_retries", "TRANSIENT_CLASSES"]
@@ -82,6 +90,69 @@ def _bad_input(chain: list[Cause], **where: str | None) -> InputDataError:
                           **{**where, **found}, key=innermost.condition)
 
 
+# the JDK's text for the OS error ENOSPC: java.io.IOException carries no error number
+_NO_SPACE = "No space left on device"
+_PYTHON_EXCEPTIONS = ("org.apache.spark.api.python.PythonException",
+                      "pyspark.errors.exceptions.captured.PythonException")
+
+
+def _disk_full(chain: list[Cause], **where: str | None) -> DiskFullError | None:
+    if not any(c.cls == "java.io.IOException" and c.message.startswith(_NO_SPACE)
+               or c.cls == "builtins.OSError" and c.message.startswith(f"[Errno {ENOSPC}]")
+               for c in chain):
+        return None
+    found = _where_in_file(chain)
+    at = f" writing {found['file']}" if "file" in found else ""
+    return DiskFullError(f"disk full{at} ({_NO_SPACE})", **{**where, **found},
+                         key="ENOSPC")
+
+
+def _corrupt_log(chain: list[Cause], **where: str | None) -> CorruptTableError | None:
+    for cause in chain:
+        path = cause.params.get("path", "")
+        if "/_delta_log/" in path:
+            file = path.removeprefix("file://").removeprefix("file:")
+            table = file.split("/_delta_log/")[0]
+            innermost = chain[-1]
+            return CorruptTableError(
+                f"the Delta log of table {table} is damaged: {file} cannot be read "
+                f"({innermost.simple_name}: {innermost.message})",
+                **{**where, "table": table, "file": file, "key": cause.condition})
+    return None
+
+
+def _python_traceback(exc: BaseException) -> str | None:
+    """The Python worker's traceback Spark carries in a ``PythonException``."""
+    current: BaseException | None = exc
+    while current is not None:
+        cls = type(current)
+        if f"{cls.__module__}.{cls.__qualname__}" in _PYTHON_EXCEPTIONS:
+            return safe_str(current)
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _user_code(exc: BaseException, chain: list[Cause],
+               **where: str | None) -> UserCodeError | None:
+    if not any(c.cls in _PYTHON_EXCEPTIONS for c in chain):
+        return None
+    text = _python_traceback(exc) or next(
+        (c.message for c in chain if c.cls in _PYTHON_EXCEPTIONS), "")
+    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+), in (\S+)', text)
+              if "/pyspark/" not in f[0]]
+    raised = [line for line in text.splitlines() if re.match(r"^[A-Za-z_][\w.]*(: |$)", line)]
+    what = raised[-1].strip() if raised else "an exception"
+    fields: dict[str, str | None] = {**where, "key": what.split(":")[0]}
+    at = ""
+    if frames:
+        file, line, function = frames[-1]
+        fields.update(file=file, line=line, function=function)
+        at = f" at {file}:{line} (in {function})"
+    stage = where.get("stage")
+    whose = f"the Python code of stage {stage}" if stage else "the pipeline's Python code"
+    return UserCodeError(f"{whose} raised {what}{at}", **fields)
+
+
 def classify(exc: BaseException, **where: str | None) -> PipelineError:
     """Our error for any exception raised while running ``where`` (pipeline, stage, ...),
     from the classes and Spark error conditions of its cause chain."""
@@ -89,6 +160,10 @@ def classify(exc: BaseException, **where: str | None) -> PipelineError:
         return exc
     chain = causes(exc)
     conditions = [c.condition for c in chain if c.condition]
+    named = (_disk_full(chain, **where) or _corrupt_log(chain, **where)
+             or _user_code(exc, chain, **where))
+    if named is not None:
+        return named
     if any(c.cls in _MISSING or (c.condition or "") in _MISSING for c in chain):
         found = _where_in_file(chain)
         return InputDataError(f"input data disappeared while reading: {_first_line(exc)}",

@@ -26,6 +26,7 @@ from pipelines.core.execution.failures import classify, with_retries
 from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.session import scoped_conf
 from pipelines.core.execution.skew_probe import SkewProbe
+from pipelines.core.frames.input_drift import explain_failed_check
 from pipelines.core.frames.stages import apply_stage
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, CheckResult, QualityGate, StageQuality
@@ -100,6 +101,7 @@ class StageExecutor:
         self.broadcasts: dict[str, bool] = {}  # per stage: joined against a broadcast
         self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
         self.origin = time.time()  # the run's start: stages' start_s count from it
+        self.frames: dict[str, DataFrame] = {}  # the run's sources and stages so far
 
     def release(self) -> None:
         for frame in self.cached:
@@ -109,6 +111,7 @@ class StageExecutor:
     def run(self, name: str, frames: dict[str, DataFrame], generation: int) -> DataFrame:
         """Build stage ``name`` from ``frames``; materialize and audit it where it must be."""
         stage = self.plan.stage(name)
+        self.frames = frames
         record = self.stage_results.setdefault(name, StageResult(name, type(stage).__name__
                                                                  .lower()))
         faults.point(f"before_stage:{name}")
@@ -194,7 +197,14 @@ class StageExecutor:
         record.rows_dropped = quality.dropped_rows
         progress.stage_done(record, quality.results)
         if quality.blocking:  # stop here: everything downstream would be wasted work
-            raise quality_error(self.plan.name, quality.blocking)
+            failed = quality_error(self.plan.name, quality.blocking)
+            upstream = {s: self.plan.sources[s] for s in self._upstream_sources(name)}
+            explained = explain_failed_check(self.spark, upstream, self.frames,
+                                             self.settings.warehouse_path,
+                                             pipeline=self.plan.name, stage=name)
+            if explained is not None:
+                raise explained from failed
+            raise failed
         faults.point(f"after_stage:{name}")
         if gate.drops_rows and quality.dropped_rows:
             self.quarantine[name] = gate.bad_rows(output)
