@@ -20,7 +20,7 @@ import pytest
 from chispa import assert_df_equality
 
 from pipelines.demo.orders_data import generate
-from tests.helpers import DATE, cli, table
+from tests.helpers import DATE, cli, delta_rows, delta_version, table
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +137,39 @@ def describe_crashes():
             assert _commits_by_run(spark, warehouse, table_name) == 1, table_name
             rows, by_run = _independent(warehouse, table_name)
             assert (rows, by_run) == (_independent(clean, table_name)[0], 1), table_name
+
+
+def describe_a_sink_that_keeps_failing():
+    @pytest.mark.parametrize("sink", OUTPUTS)
+    def it_records_the_sinks_that_committed_and_a_rerun_completes_the_rest(
+            spark, pristine, tmp_path, capsys, monkeypatch, sink):
+        base, clean = pristine
+        if not (Path(clean) / "tables" / "fact_daily_revenue").exists():
+            assert cli(capsys, "run", "daily_revenue", "--date", DATE, "--conf",
+                       "quality.drop_threshold=0.05", warehouse=clean)[0] == 0
+        warehouse = str(tmp_path / "wh")
+        shutil.copytree(base, warehouse)
+        monkeypatch.setenv("PIPELINES_FAIL", f"before_publish:{sink}")
+        code, failed, err = cli(capsys, "run", "daily_revenue", "--date", DATE,
+                                "--conf", "quality.drop_threshold=0.05", warehouse=warehouse)
+        assert (code, failed["sink"]) == (1, sink), err
+        _, history, _ = cli(capsys, "history", "daily_revenue", warehouse=warehouse)
+        (record,) = history["runs"]
+        # sinks publish one after another (publish_threads: 1), in this order
+        before = OUTPUTS[:OUTPUTS.index(sink)]
+        assert record["status"] == ("partially_published" if before else "failed")
+        assert [(o["table"], o["delta_version"]) for o in record["outputs"]] == [
+            (name, delta_version(warehouse, name)) for name in before]
+        assert delta_version(warehouse, sink) is None or delta_rows(warehouse, sink) == []
+
+        monkeypatch.delenv("PIPELINES_FAIL")
+        code, out, err = cli(capsys, "run", "daily_revenue", "--date", DATE,
+                             "--conf", "quality.drop_threshold=0.05", warehouse=warehouse)
+        assert (code, out["generation"]) == (0, 1), err
+        assert {o["table"]: o["already_committed"] for o in out["outputs"]} == {
+            name: name in before for name in OUTPUTS}
+        for name in OUTPUTS:
+            assert _independent(warehouse, name) == (_independent(clean, name)[0], 1), name
 
 
 def describe_a_killed_rollback():

@@ -3,12 +3,14 @@
 ``PIPELINES_FAULT=<point>`` makes the process SIGKILL itself when it reaches ``<point>``;
 ``PIPELINES_FAULT=<point>@<ms>`` kills it that many milliseconds after entering a timed
 region (used to die in the middle of a Delta commit). ``PIPELINES_DELAY=<point>@<ms>`` sleeps
-at a point instead (to hold a lock while a test starts a second run). Unset, every call is a
-no-op.
+at a point instead (to hold a lock while a test starts a second run), and
+``PIPELINES_FAIL=<point>`` raises a permanent failure there (storage refusing a write, as a
+``PermissionError``) on every pass. Unset, every call is a no-op.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
@@ -35,6 +37,8 @@ def point(name: str) -> None:
     target, delay = _target()
     if target == name and delay is None:
         _die()
+    if os.environ.get("PIPELINES_FAIL") == name:
+        raise PermissionError(errno.EACCES, f"storage refused the write at {name}")
     pause = os.environ.get("PIPELINES_DELAY", "")
     if pause.rsplit("@", 1)[0] == name and "@" in pause:
         time.sleep(int(pause.rsplit("@", 1)[1]) / 1000.0)

@@ -13,7 +13,7 @@ from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.sinks import PublishResult, TxnId, check_contract, publish
 from pipelines.core.delta.tables import table_path
-from pipelines.core.execution.failures import with_retries
+from pipelines.core.execution.failures import classify, with_retries
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, StageQuality
 from pipelines.core.records.results import StageResult
@@ -57,14 +57,22 @@ class Publisher:
             df = self._spread_hot_partitions(sink, df)
         txn = TxnId.for_sink(self.plan.name, sink.name, self.plan.date, generation,
                              self.run_id)
-        faults.point(f"before_publish:{sink.name}")
-        proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
-                       if q.stage == sink.input), None) if sink.mode == "merge" else None
-        with faults.timer(f"during_publish:{sink.name}"):
-            out = with_retries(
-                lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
-                                keys_proven_by=proven),
-                self.settings.retries, what=f"publish {sink.name}")
+        try:
+            faults.point(f"before_publish:{sink.name}")
+            proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
+                           if q.stage == sink.input), None) if sink.mode == "merge" else None
+            with faults.timer(f"during_publish:{sink.name}"):
+                out = with_retries(
+                    lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
+                                    keys_proven_by=proven),
+                    self.settings.retries, what=f"publish {sink.name}")
+        except Exception as exc:
+            error = classify(exc, pipeline=self.plan.name, sink=sink.name, table=sink.table)
+            if error.fields.get("sink") is None:  # one of ours raised without naming it
+                error.fields["sink"] = error.sink = sink.name
+            if error is exc:
+                raise
+            raise error from exc
         faults.point(f"after_publish:{sink.name}")
         return out
 
