@@ -91,6 +91,9 @@ RUN = {
                  "success": False, "failing_rows": 120, "evaluated_rows": 2000120,
                  "observed_value": None, "samples": ["r-9"], "blocking": False}],
     "error": None, "report": None, "message": "",
+    "cost": {"executor_cpu_seconds": 30.5, "executor_run_seconds": 40.0, "spark_stages": 12,
+             "core_seconds": 85.0, "gb_seconds": 42.5, "cpu_utilization": 0.3588,
+             "cost": 0.0935, "currency": "EUR", "core_hour_price": 3.6, "gb_hour_price": 0.72},
 }
 
 
@@ -161,7 +164,7 @@ def describe_a_real_runs_report():
         duration = families["pipelines_last_run_duration_seconds"].samples[0]
         assert duration.labels == {"pipeline": "hot_reduce"}
         labels = {k for f in families.values() for s in f.samples for k in s.labels}
-        assert labels <= {"pipeline", "sink", "phase"}  # no series per date or run
+        assert labels <= {"pipeline", "sink", "phase", "currency"}  # none per date or run
         written = families["pipelines_last_run_rows_written"].samples[0]
         assert (written.labels["sink"], written.value) == ("user_top", 201)
 

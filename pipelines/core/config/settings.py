@@ -25,6 +25,7 @@ __all__ = [
     "Settings",
     "SparkSettings",
     "SaltSettings",
+    "CostSettings",
     "QualitySettings",
     "RetrySettings",
     "load_settings",
@@ -86,6 +87,17 @@ class RetrySettings:
 
 
 @dataclass(frozen=True)
+class CostSettings:
+    """Prices of what a run holds: each executor core and each GB of executor memory, per
+    hour it is allocated. At 0 a run's cost is 0; its CPU time and core-seconds are still
+    recorded."""
+
+    core_hour: float = 0.0
+    gb_hour: float = 0.0
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "local"
     warehouse: str = "warehouse"
@@ -102,6 +114,7 @@ class Settings:
     salting: SaltSettings = field(default_factory=SaltSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     retries: RetrySettings = field(default_factory=RetrySettings)
+    cost: CostSettings = field(default_factory=CostSettings)
     secrets: dict[str, str] = field(default_factory=dict)
     secret_keys: tuple[str, ...] = ()
 
@@ -224,6 +237,11 @@ def _check_values(settings: Settings, origins: dict[str, str]) -> None:
             raise ConfigError(
                 f"setting '{key}' must be {' or '.join(repr(a) for a in allowed)}, got "
                 f"{_shown(value, origins, key)}", file=_origin(origins, key), key=key)
+    for key in ("cost.core_hour", "cost.gb_hour"):
+        if _setting(settings, key) < 0:
+            raise ConfigError(f"setting '{key}' must be a price of at least 0, got "
+                              f"{_shown(_setting(settings, key), origins, key)}",
+                              file=_origin(origins, key), key=key)
     for key, what in _AT_LEAST_ONE:
         value = _setting(settings, key)
         if value < 1:

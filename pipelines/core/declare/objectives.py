@@ -15,11 +15,13 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class Objectives:
     """``success_rate``: the share of runs that succeed (0.99); ``p95_seconds``: the 95th
     percentile of a successful run's duration; ``published_by``: ``"HH:MM"`` (UTC) on the day
-    after the logical date, by which the date's successful run has finished."""
+    after the logical date, by which the date's successful run has finished; ``cost_per_run``:
+the most a run may cost on average, in the currency of the ``cost`` settings."""
 
     success_rate: float | None = None
     p95_seconds: float | None = None
     published_by: str | None = None
+    cost_per_run: float | None = None
 
     def problems(self) -> list[tuple[str, str]]:
         """(field, what is wrong) for each value out of range."""
@@ -28,6 +30,8 @@ class Objectives:
             found.append(("success_rate", "a share in (0, 1]"))
         if self.p95_seconds is not None and self.p95_seconds <= 0:
             found.append(("p95_seconds", "a positive number of seconds"))
+        if self.cost_per_run is not None and self.cost_per_run < 0:
+            found.append(("cost_per_run", "a price of at least 0"))
         if self.published_by is not None and not _TIME.match(self.published_by):
             found.append(("published_by", "a time of day as HH:MM"))
         return found

@@ -29,6 +29,7 @@ from pipelines.core.delta.reader import ReaderError
 from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError, RunTimeoutError
 from pipelines.core.execution import progress
 from pipelines.core.execution.concurrency import in_background, run_concurrently
+from pipelines.core.execution.cost import CostMeter
 from pipelines.core.execution.failures import classify
 from pipelines.core.execution.generations import (
     Generation,
@@ -122,6 +123,7 @@ class Runner:
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
         started = self.origin = self.stages.origin = time.time() - self.spark_start_s
+        self.meter = CostMeter(self.spark, started=started)
         result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
                            ExitCode.FAILURE, _now().isoformat())
         if self.spark_start_s:
@@ -197,6 +199,7 @@ class Runner:
             return  # failed before the run was recorded as started
         if self.start_recorded is not None:
             self.start_recorded.exception()  # `finished` after `started`; a failure is known
+        result.cost = self.meter.measure(self.settings.cost)
         try:
             from pipelines.core.records.report import write_report
 
@@ -222,6 +225,7 @@ class Runner:
             status=result.status, duration_s=result.duration_s,
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
+            notes={"cost": result.cost} if result.cost else None,
         )
         # two tables, two independent commits: at once, whatever publish_threads says
         with self._phase(result, "ledger"), faults.timer("during_ledger_finish"):

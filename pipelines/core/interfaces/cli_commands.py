@@ -92,6 +92,8 @@ def _summary(result: Any) -> str:
         again = " (already committed)" if o["already_committed"] else ""
         lines.append(f"  wrote {o['table']:<22} v{o['delta_version']} rows={o['rows_written']}"
                      f" {o['mode']}{again}")
+    if result.cost:
+        lines.append(f"  cost   {cost_text(result.cost)}")
     if result.report:
         lines.append(f"  report {result.report}")
     if result.phases:
@@ -99,6 +101,11 @@ def _summary(result: Any) -> str:
 
         lines.append(f"  time   {phases_text(result.phases, result.duration_s)}")
     return "\n".join(lines)
+
+
+def cost_text(cost: dict[str, Any]) -> str:
+    return (f"{cost['executor_cpu_seconds']:.1f}s executor CPU of {cost['core_seconds']:.1f} "
+            f"core-seconds held, {cost['cost']:.4f} {cost['currency']}")
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,7 +227,10 @@ def cmd_slo(args: argparse.Namespace, settings: Settings) -> int:
              f"  throughput          {show(found.rows_per_second, ' rows/s')}",
              f"  retries per failure {show(found.retries_per_failure)}",
              f"  time to recover     {show(found.mttr_seconds, 's')}",
-             f"  last success        {show(found.last_success_age_seconds, 's')} ago"]
+             f"  last success        {show(found.last_success_age_seconds, 's')} ago",
+             f"  per run             {show(found.cpu_seconds_per_run, 's')} executor CPU, "
+             f"{show(found.core_seconds_per_run, ' core-s')}, cost "
+             f"{show(found.cost_per_run)} {found.currency or ''}".rstrip()]
     lines += [f"BREACH {line}" for line in missed] or ["objectives met" if
                                                       pipeline.objectives else
                                                       "no objectives declared"]

@@ -106,6 +106,7 @@ class RunRecord:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "duration_s": self.duration_s, "code_hash": self.code_hash,
             "config_hash": self.config_hash, **{k: None for k in JSON_FIELDS}, **self.data,
+            "cost": (self.data.get("notes") or {}).get("cost"),
         }
 
 
@@ -194,7 +195,10 @@ def _record(events: list[dict[str, Any]]) -> RunRecord:
     for event in events:
         for key in JSON_FIELDS:
             if event.get(key):
-                data[key] = json.loads(event[key])
+                value = json.loads(event[key])
+                if key == "notes" and isinstance(data.get(key), dict):
+                    value = {**data[key], **value}  # each event adds its own notes
+                data[key] = value
     finished = last["event"] in ("finished", "rolled_back")
     status = last["status"] if finished or last["event"] != "started" else "running"
     if last["event"] == "rolled_back":

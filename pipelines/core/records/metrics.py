@@ -38,6 +38,14 @@ def render_prometheus(data: dict[str, Any]) -> str:
           failures)
     quarantined = sum(int(s.get("rows_dropped") or 0) for s in data["stages"])
     gauge("pipelines_last_run_quarantined_rows", "rows the last run quarantined", quarantined)
+    cost = data.get("cost") or {}
+    if cost:
+        gauge("pipelines_last_run_executor_cpu_seconds", "CPU time of the last run's tasks",
+              cost["executor_cpu_seconds"])
+        gauge("pipelines_last_run_core_seconds", "executor cores held by the last run, times "
+              "seconds", cost["core_seconds"])
+        gauge("pipelines_last_run_cost", "price of the last run's cores and memory, in the "
+              "configured currency", cost["cost"], currency=cost["currency"])
     phases = Gauge("pipelines_last_run_phase_seconds", "wall time of each phase of the last run",
                    ["pipeline", "phase"], registry=registry)
     for phase, seconds in (data.get("phases") or {}).items():

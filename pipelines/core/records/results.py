@@ -54,6 +54,8 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
     # the same phases placed in time: name, start_s (seconds from the run's start), duration_s
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    # executor CPU time, core- and GB-seconds held, and their price (execution/cost.py)
+    cost: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {"format": RUN_FORMAT, **asdict(self)}

@@ -39,6 +39,11 @@ class Indicators:
     mttr_seconds: float | None
     last_success_age_seconds: float | None
     late_dates: list[str] = field(default_factory=list)  # published after `published_by`
+    # per run that recorded its cost (execution/cost.py): the mean of each
+    cpu_seconds_per_run: float | None = None
+    core_seconds_per_run: float | None = None
+    cost_per_run: float | None = None
+    currency: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,6 +105,7 @@ def indicators(pipeline: str, runs: list[RunRecord], *, days: int, now: dt.datet
     last = max((r.finished_at for r in runs if r.status == "succeeded" and r.finished_at),
                default=None)
     decided = len(ok) + len(bad)
+    costs = [c for c in ((r.data.get("notes") or {}).get("cost") for r in window) if c]
     return Indicators(
         pipeline=pipeline, window_days=days, runs=len(window), succeeded=len(ok),
         failed=len(bad), success_rate=len(ok) / decided if decided else None,
@@ -109,7 +115,15 @@ def indicators(pipeline: str, runs: list[RunRecord], *, days: int, now: dt.datet
         retries_per_failure=retries / len(bad) if bad else None,
         mttr_seconds=_mttr(window),
         last_success_age_seconds=(now - last).total_seconds() if last else None,
-        late_dates=_late(ok, objectives.published_by if objectives else None))
+        late_dates=_late(ok, objectives.published_by if objectives else None),
+        cpu_seconds_per_run=_mean([c["executor_cpu_seconds"] for c in costs]),
+        core_seconds_per_run=_mean([c["core_seconds"] for c in costs]),
+        cost_per_run=_mean([c["cost"] for c in costs]),
+        currency=costs[-1]["currency"] if costs else None)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 6) if values else None
 
 
 def breaches(found: Indicators, objectives: Objectives | None) -> list[str]:
@@ -125,6 +139,10 @@ def breaches(found: Indicators, objectives: Objectives | None) -> list[str]:
             and found.p95_seconds > objectives.p95_seconds):
         out.append(f"P95 completion {found.p95_seconds:.1f}s > objective "
                    f"{objectives.p95_seconds:.1f}s")
+    if (objectives.cost_per_run is not None and found.cost_per_run is not None
+            and found.cost_per_run > objectives.cost_per_run):
+        out.append(f"cost per run {found.cost_per_run:.4f} {found.currency} > objective "
+                   f"{objectives.cost_per_run:.4f}")
     if found.late_dates:
         out.append(f"published after {objectives.published_by} UTC for "
                    f"{', '.join(found.late_dates)}")
