@@ -26,6 +26,7 @@ __all__ = [
     "SparkSettings",
     "SaltSettings",
     "CostSettings",
+    "MetricsSettings",
     "QualitySettings",
     "RetrySettings",
     "load_settings",
@@ -88,13 +89,19 @@ class RetrySettings:
 
 @dataclass(frozen=True)
 class CostSettings:
-    """Prices of what a run holds: each executor core and each GB of executor memory, per
-    hour it is allocated. At 0 a run's cost is 0; its CPU time and core-seconds are still
-    recorded."""
+    """Prices per hour of each executor core and GB of executor memory a run holds."""
 
     core_hour: float = 0.0
     gb_hour: float = 0.0
     currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where each run leaves the ledger's metrics (empty: not there)."""
+
+    textfile_dir: str = ""
+    pushgateway: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,7 @@ class Settings:
     quality: QualitySettings = field(default_factory=QualitySettings)
     retries: RetrySettings = field(default_factory=RetrySettings)
     cost: CostSettings = field(default_factory=CostSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     secrets: dict[str, str] = field(default_factory=dict)
     secret_keys: tuple[str, ...] = ()
 

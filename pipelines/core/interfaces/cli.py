@@ -15,6 +15,7 @@ from typing import NoReturn
 from pipelines.core.config.settings import load_settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
 from pipelines.core.interfaces.cli_commands import COMMANDS
+from pipelines.core.interfaces.ops_commands import OPS_COMMANDS
 
 __all__ = ["main", "build_parser"]
 
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--where", default=None, help="SQL filter")
     _common(p)
+    p = sub.add_parser("metrics", help="the ledger's metrics for Prometheus (no JVM)")
+    p.add_argument("pipeline", nargs="*", help="these pipelines only (default: all)")
+    p.add_argument("--textfile-dir", default=None,
+                   help="write pipelines.prom there (node_exporter's textfile collector)")
+    p.add_argument("--push", default=None, metavar="URL", help="push to a Pushgateway")
+    _common(p)
     p = sub.add_parser("package", help="build the artifacts a cluster needs (zip, conf, flags)")
     p.add_argument("--out", default="dist")
     _common(p)
@@ -131,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # for the one document by leaving progress lines out
         merged = "PYSPARK_GATEWAY_PORT" in os.environ and args.json
         _setup_logging(settings.log_level, quiet=args.quiet or merged, verbose=args.verbose)
-        return COMMANDS[args.command](args, settings)
+        return {**COMMANDS, **OPS_COMMANDS}[args.command](args, settings)
     except PipelineError as exc:
         spark_log = os.environ.get("PIPELINES_SPARK_LOG")  # set once this process started Spark
         details = {"spark_log": spark_log} if spark_log else {}

@@ -16,6 +16,7 @@ from typing import Any
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
+from pipelines.core.interfaces.ops_commands import export_metrics
 from pipelines.core.records.lock import PipelineLock
 
 __all__ = ["COMMANDS"]
@@ -118,8 +119,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             started = time.perf_counter()
             spark = _spark(settings)
             spark_start = round(time.perf_counter() - started, 3)
-            result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
-                            lock=lock, timeout_s=args.timeout, spark_start_s=spark_start).run()
+            try:
+                result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
+                                lock=lock, timeout_s=args.timeout,
+                                spark_start_s=spark_start).run()
+            finally:  # a failed run is a metric too
+                export_metrics(settings)
     _progress_end(result)
     _emit(args, result.to_dict(), _summary(result))
     return result.exit_code
@@ -151,6 +156,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         return _backfill(args, settings, plans, lock)
     finally:
         lock.release()
+        export_metrics(settings)
 
 
 def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any],
