@@ -19,6 +19,15 @@ from urllib.parse import urlparse
 
 import yaml
 
+from pipelines.core.config.sections import (
+    CostSettings,
+    MaintenanceSettings,
+    MetricsSettings,
+    QualitySettings,
+    RetrySettings,
+    SaltSettings,
+    SparkSettings,
+)
 from pipelines.core.errors import ConfigError, register_secret
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "SaltSettings",
     "CostSettings",
     "MetricsSettings",
+    "MaintenanceSettings",
     "QualitySettings",
     "RetrySettings",
     "load_settings",
@@ -34,74 +44,6 @@ __all__ = [
 ]
 
 _ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class SparkSettings:
-    master: str = "local[2]"
-    app_name: str = "pipelines"
-    delta_package: str = "auto"  # "auto": derived from the installed pyspark/delta-spark
-    conf: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SaltSettings:
-    enabled: bool = True
-    # A key is hot when its estimated shuffle bytes exceed this share of one reduce task's
-    # fair share, and at least this many bytes (Spark AQE's skew thresholds have the same form).
-    skew_factor: float = 3.0
-    min_hot_bytes: int = 8 * 1024 * 1024
-    # the size of one piece of a hot key: AQE cuts a skewed join partition into pieces of it
-    # and coalesces the session's other shuffle partitions to it (its advisory partition
-    # size, at least 1 MiB). Not min_hot_bytes: when a key is hot and how big a task should
-    # be are separate questions (Spark: 256 MB and 64 MB)
-    target_bytes_per_salt: int = 12 * 1024 * 1024
-    max_salt: int = 64
-    sample_fraction: float = 0.01
-    max_hot_keys: int = 32
-    broadcast_max_bytes: int = 10 * 1024 * 1024
-    # joins with salt="auto" and no declared hot keys: "aqe" leaves the split of a skewed
-    # partition to Spark's AQE skew join, its thresholds set from skew_factor/min_hot_bytes,
-    # its pieces cut to target_bytes_per_salt (no detection pass); "sample" detects hot keys
-    # from a sample and salts them
-    auto_join: str = "aqe"
-    # the partitions a salted reduce's query is coalesced to: "parallelism" (Spark's default
-    # rule: at least spark.default.parallelism of them, so that every task slot gets a
-    # piece; hot keys are cut to that size), or "size" (the session's, target_bytes_per_salt)
-    reduce_coalesce: str = "parallelism"
-
-
-@dataclass(frozen=True)
-class QualitySettings:
-    drop_threshold: float = 0.001  # share of rows a "drop" check may remove before it fails the run
-    sample_values: int = 5
-    # also write each run's verdicts as GE's ExpectationSuiteValidationResult JSON; off by
-    # default because importing GE costs seconds per run (`pipelines show --ge` converts later)
-    ge_results: bool = False
-
-
-@dataclass(frozen=True)
-class RetrySettings:
-    max_attempts: int = 3
-    base_delay_s: float = 1.0
-    max_delay_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class CostSettings:
-    """Prices per hour of each executor core and GB of executor memory a run holds."""
-
-    core_hour: float = 0.0
-    gb_hour: float = 0.0
-    currency: str = "USD"
-
-
-@dataclass(frozen=True)
-class MetricsSettings:
-    """Where each run leaves the ledger's metrics (empty: not there)."""
-
-    textfile_dir: str = ""
-    pushgateway: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +65,7 @@ class Settings:
     retries: RetrySettings = field(default_factory=RetrySettings)
     cost: CostSettings = field(default_factory=CostSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    maintenance: MaintenanceSettings = field(default_factory=MaintenanceSettings)
     secrets: dict[str, str] = field(default_factory=dict)
     secret_keys: tuple[str, ...] = ()
 
@@ -245,11 +188,18 @@ def _check_values(settings: Settings, origins: dict[str, str]) -> None:
             raise ConfigError(
                 f"setting '{key}' must be {' or '.join(repr(a) for a in allowed)}, got "
                 f"{_shown(value, origins, key)}", file=_origin(origins, key), key=key)
-    for key in ("cost.core_hour", "cost.gb_hour"):
+    for key in ("cost.core_hour", "cost.gb_hour", "maintenance.time_travel_hours"):
         if _setting(settings, key) < 0:
-            raise ConfigError(f"setting '{key}' must be a price of at least 0, got "
+            raise ConfigError(f"setting '{key}' must be at least 0, got "
                               f"{_shown(_setting(settings, key), origins, key)}",
                               file=_origin(origins, key), key=key)
+    keep, reach = settings.maintenance.retain_hours, settings.maintenance.time_travel_hours
+    if keep < reach:
+        key = "maintenance.retain_hours"
+        raise ConfigError(f"setting '{key}' ({keep:g}) must be at least "
+                          f"maintenance.time_travel_hours ({reach:g}): VACUUM would delete "
+                          "files that rollback and time travel need", file=_origin(origins, key),
+                          key=key)
     for key, what in _AT_LEAST_ONE:
         value = _setting(settings, key)
         if value < 1:

@@ -13,7 +13,8 @@ from deltalake.exceptions import TableNotFoundError
 
 from pipelines.core.errors import UsageError
 
-__all__ = ["latest_version", "partition_columns", "read_rows", "read_where", "ReaderError"]
+__all__ = ["latest_version", "file_count", "partition_columns", "read_rows", "read_where",
+           "ReaderError"]
 
 
 class ReaderError(Exception):
@@ -33,6 +34,12 @@ def latest_version(path: str) -> int | None:
     """The table's latest version, None when there is no Delta table at ``path``."""
     table = _open(path)
     return None if table is None else table.version()
+
+
+def file_count(path: str) -> int | None:
+    """How many data files the table's latest version has (its log only), None when no table."""
+    table = _open(path)
+    return None if table is None else len(table.file_uris())
 
 
 def partition_columns(path: str) -> list[str] | None:

@@ -230,6 +230,7 @@ class Runner:
         # two tables, two independent commits: at once, whatever publish_threads says
         with self._phase(result, "ledger"), faults.timer("during_ledger_finish"):
             run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
+            self.ledger.compact_if_due()
         if result.status == "succeeded":
             self.publisher.drop_staging()
 

@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write pipelines.prom there (node_exporter's textfile collector)")
     p.add_argument("--push", default=None, metavar="URL", help="push to a Pushgateway")
     _common(p)
+    p = sub.add_parser("maintain", help="OPTIMIZE and VACUUM a pipeline's tables and the "
+                                        "ledger, within the retention its runs need")
+    p.add_argument("pipeline")
+    _common(p)
     p = sub.add_parser("package", help="build the artifacts a cluster needs (zip, conf, flags)")
     p.add_argument("--out", default="dist")
     _common(p)

@@ -1,4 +1,6 @@
-"""Commands for operating pipelines: metrics for Prometheus from the ledger (no JVM)."""
+"""Commands for operating pipelines: metrics for Prometheus from the ledger (no JVM), and
+table maintenance (OPTIMIZE, VACUUM) within the retention that resumable runs and time
+travel need."""
 
 from __future__ import annotations
 
@@ -69,4 +71,28 @@ def cmd_metrics(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-OPS_COMMANDS = {"metrics": cmd_metrics}
+def cmd_maintain(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from pipelines.core.config.registry import find_pipeline
+    from pipelines.core.execution.maintenance import maintain
+    from pipelines.core.execution.session import get_spark
+    from pipelines.core.planning.plan import make_plan
+    from pipelines.core.records.lock import PipelineLock
+
+    pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
+    plan = make_plan(pipeline, dt.date.today().isoformat(), {})
+    # under the pipeline's lock: no run of it commits while files are rewritten or deleted
+    with PipelineLock(settings.lock_path, plan.name):
+        data = maintain(get_spark(settings), settings, plan)
+    lines = [f"{t['table']}: compacted {t['files_removed']} files into {t['files_added']}, "
+             f"deleted {t['files_deleted']} files unreferenced for {t['retain_hours']:g}h+"
+             for t in data["tables"]]
+    if args.json:
+        print(redact(json.dumps(data, indent=2, default=str)))
+    else:
+        print(redact("\n".join(lines) or "no tables yet"))
+    return ExitCode.OK
+
+
+OPS_COMMANDS = {"metrics": cmd_metrics, "maintain": cmd_maintain}

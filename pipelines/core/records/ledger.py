@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,17 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from pipelines.core.delta.reader import ReaderError, read_where
+from pipelines.core.delta.reader import ReaderError, file_count, read_where
 from pipelines.core.delta.tables import is_delta
 from pipelines.core.errors import redact
 from pipelines.core.records.results import RUN_FORMAT
 
 __all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA", "with_liveness"]
+
+log = logging.getLogger(__name__)
+
+# files a ledger table may gather before a run compacts it (each run adds about two)
+COMPACT_AT_FILES = 50
 
 LEDGER_SCHEMA = StructType([
     StructField("run_id", StringType(), False),
@@ -155,6 +161,22 @@ class Ledger:
         data = [{**r, "ts": now} for r in rows]
         self._session().createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
             "append").save(self.quality_path)
+
+    def compact_if_due(self, *, max_files: int = COMPACT_AT_FILES) -> list[str]:
+        """Bin-pack each ledger table once it holds ``max_files`` files (every run adds one
+        or two), so that reading the ledger stays a read of a few files however many runs it
+        holds. Best effort: a failure is logged, and the next run tries again."""
+        from pipelines.core.delta.maintenance import compact
+
+        done = []
+        for path in (self.runs_path, self.quality_path):
+            try:
+                if (file_count(path) or 0) >= max_files:
+                    compact(self._session(), path)
+                    done.append(path)
+            except Exception:  # noqa: BLE001 - the run's outcome is already recorded
+                log.warning("could not compact the ledger table %s", path, exc_info=True)
+        return done
 
     # -- reading (delta-rs: no Spark job, and no JVM for the commands that only read) ----
     def _events(self, **where: str) -> list[dict[str, Any]]:
