@@ -66,6 +66,7 @@ class ExitCode:
     INPUT = 5
     TIMEOUT = 6
     SLO_BREACH = 7
+    BUDGET = 8
 
 
 class PipelineError(Exception):

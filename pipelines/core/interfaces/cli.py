@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True)
     p.add_argument("--force", action="store_true")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--parallel", type=int, default=1, metavar="N",
+                   help="dates running at once in the one Spark session (default 1)")
+    p.add_argument("--budget-core-hours", type=float, default=None, metavar="H",
+                   help="start no date that would take the backfill past H core-hours")
+    p.add_argument("--budget-cost", type=float, default=None, metavar="PRICE",
+                   help="start no date that would take its cost past PRICE (cost settings)")
     _common(p)
     p = sub.add_parser("history", help="runs of a pipeline, from the ledger")
     p.add_argument("pipeline")

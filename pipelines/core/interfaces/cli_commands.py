@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
 from pipelines.core.interfaces.ops_commands import export_metrics
@@ -161,28 +160,36 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any],
               lock: PipelineLock) -> int:
+    from pipelines.core.execution.backfill import Budget, run_backfill
     from pipelines.core.execution.runner import Runner
 
+    if args.parallel < 1:
+        raise UsageError("--parallel must be at least 1", key="parallel")
     spark = _spark(settings)
-    results, worst = [], ExitCode.OK
-    for date, plan in plans.items():
-        try:
-            faults.point(f"backfill_date:{date}")
-            result = Runner(spark, settings, plan, force=args.force, lock=lock).run()
-            _progress_end(result)
-            results.append(result.to_dict())
+
+    def one(plan: Any) -> Any:
+        return Runner(spark, settings, plan, force=args.force, lock=lock).run()
+
+    def said(date: str, outcome: Any) -> None:
+        if isinstance(outcome, PipelineError):
             if not args.json:
-                print(_summary(result))
-        except PipelineError as exc:
-            worst = worst or exc.exit_code
-            results.append({"date": date, "status": "failed", "error": exc.to_dict()})
-            if not args.json:
-                print(f"{args.pipeline} {date}: failed: {exc}")
-            if exc.exit_code in (ExitCode.USAGE, ExitCode.LOCKED):
-                break
+                print(f"{args.pipeline} {date}: failed: {outcome}")
+            return
+        _progress_end(outcome)
+        if not args.json:
+            print(_summary(outcome))
+
+    done = run_backfill(spark, settings, plans, run=one, lock=lock, parallel=args.parallel,
+                        budget=Budget(core_hours=args.budget_core_hours, cost=args.budget_cost),
+                        on_result=said)
+    if done.stopped_by and not args.json:
+        print(f"{args.pipeline}: stopped before the {done.stopped_by}; not started: "
+              f"{', '.join(done.not_started)}")
     if args.json:
-        print(json.dumps({"pipeline": args.pipeline, "runs": results}, indent=2, default=str))
-    return worst
+        print(json.dumps({"pipeline": args.pipeline, "runs": done.results,
+                          "not_started": done.not_started, "stopped_by": done.stopped_by,
+                          "used": done.used}, indent=2, default=str))
+    return done.exit_code
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
