@@ -67,6 +67,7 @@ class ExitCode:
     TIMEOUT = 6
     SLO_BREACH = 7
     BUDGET = 8
+    DIFF = 9
 
 
 class PipelineError(Exception):

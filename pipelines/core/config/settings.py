@@ -57,6 +57,7 @@ class Settings:
     # this 2-core machine, where 3 threads measured no faster (executors are the bottleneck)
     publish_threads: int = 1
     lock_dir: str = ""  # empty: <warehouse>/_pipelines/locks
+    input_warehouse: str = ""  # empty: sources are read from the warehouse
     timezone: str = "UTC"
     log_level: str = "INFO"
     spark: SparkSettings = field(default_factory=SparkSettings)
@@ -72,6 +73,12 @@ class Settings:
     @property
     def warehouse_path(self) -> str:
         return _absolute(self.warehouse)
+
+    @property
+    def inputs_path(self) -> str:
+        """Where sources are read: ``input_warehouse``, else the warehouse (a canary run
+        writes to its own warehouse and reads production's)."""
+        return _absolute(self.input_warehouse) if self.input_warehouse else self.warehouse_path
 
     @property
     def lock_path(self) -> str:

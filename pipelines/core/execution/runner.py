@@ -26,7 +26,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.reader import ReaderError
-from pipelines.core.errors import ExitCode, QualityError, ResumeConflictError, RunTimeoutError
+from pipelines.core.errors import (
+    ExitCode,
+    QualityError,
+    ResumeConflictError,
+    RunTimeoutError,
+    UsageError,
+)
 from pipelines.core.execution import progress
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.cost import CostMeter
@@ -39,6 +45,7 @@ from pipelines.core.execution.generations import (
 )
 from pipelines.core.execution.publisher import Publisher
 from pipelines.core.execution.stage_executor import StageExecutor
+from pipelines.core.frames.sampling import Sample
 from pipelines.core.frames.sources import open_source
 from pipelines.core.planning.plan import Plan
 from pipelines.core.records.fingerprint import code_hash, config_hash, files_fingerprint
@@ -81,7 +88,7 @@ def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False
         code, config = code_hash(plan.pipeline), config_hash(settings)
         chosen = choose_generation(
             previous, pipeline=plan.name, date=plan.date, force=False, resume=resume,
-            changed_since=lambda run: changes_since(None, plan, settings.warehouse_path, run,
+            changed_since=lambda run: changes_since(None, plan, settings.inputs_path, run,
                                                     code=code, config=config))
     except (ValueError, ReaderError):
         return None
@@ -97,7 +104,7 @@ class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
                  force: bool = False, resume: bool = False, validate: bool = True,
                  lock: PipelineLock | None = None, timeout_s: float | None = None,
-                 spark_start_s: float = 0.0) -> None:
+                 spark_start_s: float = 0.0, sample: Sample | None = None) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
         starts); by default the run takes it itself. ``timeout_s``: past it, the running
         Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
@@ -117,6 +124,7 @@ class Runner:
         self.lock = lock
         self.timeout_s = timeout_s
         self.spark_start_s = spark_start_s  # the caller's time starting Spark, a phase of the run
+        self.sample = sample  # a canary's sample of the inputs
         self.origin = time.time() - spark_start_s
         self.timed_out = threading.Event()
 
@@ -218,6 +226,11 @@ class Runner:
             for r in result.quality
         ]
         faults.point("before_ledger_finish")
+        notes: dict[str, Any] = {}
+        if result.cost:
+            notes["cost"] = result.cost
+        if self.sample:
+            notes["canary"] = self.sample.to_dict()
         finished = partial(
             self.ledger.append,
             run_id=self.run_id, pipeline=self.plan.name, date=self.plan.date,
@@ -225,7 +238,7 @@ class Runner:
             status=result.status, duration_s=result.duration_s,
             stages=[s.to_dict() for s in result.stages], outputs=result.outputs,
             quality=result.quality, error=result.error, exit_code=result.exit_code,
-            notes={"cost": result.cost} if result.cost else None,
+            notes=notes or None,
         )
         # two tables, two independent commits: at once, whatever publish_threads says
         with self._phase(result, "ledger"), faults.timer("during_ledger_finish"):
@@ -251,8 +264,8 @@ class Runner:
             chosen = choose_generation(
                 previous, pipeline=plan.name, date=plan.date, force=self.force,
                 resume=self.resume,
-                changed_since=lambda run: changes_since(self.spark, plan, self.warehouse, run,
-                                                        code=code, config=config))
+                changed_since=lambda run: changes_since(
+                    self.spark, plan, self.settings.inputs_path, run, code=code, config=config))
         if chosen.skip:
             _skipped(result, previous)
             return
@@ -312,10 +325,15 @@ class Runner:
         pinned = resumed.data.get("inputs", {}) if resumed else {}
         frames: dict[str, DataFrame] = {}
         inputs: dict[str, Any] = {}
+        sampled: list[str] = []
         for source in self.plan.sources.values():
-            read = open_source(self.spark, source, self.warehouse, pipeline=self.plan.name,
+            read = open_source(self.spark, source, self.settings.inputs_path,
+                               pipeline=self.plan.name,
                                version=pinned.get(source.name, {}).get("version"))
             frames[source.name] = read.frame
+            if self.sample and self.sample.applies_to(source, read.frame.columns):
+                frames[source.name] = self.sample.apply(read.frame, source)
+                sampled.append(source.name)
             inputs[source.name] = {"location": read.location, "version": read.version}
             if source.format == "delta":
                 continue
@@ -327,6 +345,10 @@ class Runner:
                     f"input {source.name} changed since the failed attempt "
                     f"{resumed.run_id if resumed else ''}; rerun with --force for a fresh run",
                     pipeline=self.plan.name, source=source.name)
+        if self.sample and not sampled:  # a sample asked for is never dropped silently
+            raise UsageError(f"--sample-by {','.join(self.sample.by)}: no source of "
+                             f"{self.plan.name} has all of these columns",
+                             pipeline=self.plan.name, key="sample-by")
         return frames, inputs
 
     def _record_start(self, **event: Any) -> None:

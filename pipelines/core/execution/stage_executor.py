@@ -200,7 +200,7 @@ class StageExecutor:
             failed = quality_error(self.plan.name, quality.blocking)
             upstream = {s: self.plan.sources[s] for s in self._upstream_sources(name)}
             explained = explain_failed_check(self.spark, upstream, self.frames,
-                                             self.settings.warehouse_path,
+                                             self.settings.inputs_path,
                                              pipeline=self.plan.name, stage=name)
             if explained is not None:
                 raise explained from failed

@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                            help="end the run after this long: its Spark jobs are cancelled, "
                                 "exit code 6")
+            p.add_argument("--canary", action="store_true",
+                           help="a sample of the inputs into shadow tables under "
+                                "<warehouse>/_canary that production never reads")
+            p.add_argument("--sample", type=float, default=0.01, metavar="FRACTION",
+                           help="--canary: the share of rows (or keys) kept (default 0.01)")
+            p.add_argument("--sample-by", default="", metavar="COL[,COL]",
+                           help="--canary: keep whole keys of these columns, in every source "
+                                "that has them (default: rows of the file sources)")
     p = sub.add_parser("backfill", help="run a range of dates, oldest first")
     p.add_argument("pipeline")
     p.add_argument("--start", required=True)
@@ -103,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, default=None, help="Delta version (time travel)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--where", default=None, help="SQL filter")
+    _common(p)
+    p = sub.add_parser("diff", help="compare a canary run's tables with production's")
+    p.add_argument("pipeline")
+    p.add_argument("--date", required=True)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--key", default="", metavar="COL[,COL]",
+                   help="compare rows by these columns (default: the sink's merge keys, "
+                        "else the canary's sample-by columns, else whole rows)")
+    p.add_argument("--max-changed-share", type=float, default=0.0, metavar="F",
+                   help="share of production's rows that may differ (default 0)")
+    p.add_argument("--max-mean-shift", type=float, default=0.0, metavar="F",
+                   help="relative move of a numeric column's mean allowed (default 0)")
     _common(p)
     p = sub.add_parser("metrics", help="the ledger's metrics for Prometheus (no JVM)")
     p.add_argument("pipeline", nargs="*", help="these pipelines only (default: all)")

@@ -111,6 +111,15 @@ def cost_text(cost: dict[str, Any]) -> str:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.runner import Runner, skipped_without_spark
 
+    sample = None
+    if args.canary:  # its own warehouse for everything it writes; production's inputs
+        from pipelines.core.execution.canary import canary_settings
+        from pipelines.core.frames.sampling import Sample
+
+        settings = canary_settings(settings)
+        sample = Sample(args.sample, tuple(c.strip() for c in args.sample_by.split(",")
+                                           if c.strip()))
+        args.force = True
     plan = _plan(args, settings)
     with PipelineLock(settings.lock_path, plan.name, date=plan.date) as lock:
         result = skipped_without_spark(settings, plan, force=args.force, resume=args.resume)
@@ -121,7 +130,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
                                 lock=lock, timeout_s=args.timeout,
-                                spark_start_s=spark_start).run()
+                                spark_start_s=spark_start, sample=sample).run()
             finally:  # a failed run is a metric too
                 export_metrics(settings)
     _progress_end(result)

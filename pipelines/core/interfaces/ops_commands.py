@@ -95,4 +95,35 @@ def cmd_maintain(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-OPS_COMMANDS = {"metrics": cmd_metrics, "maintain": cmd_maintain}
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    """A canary's tables against production's; exit 9 when a threshold is broken."""
+    from pipelines.core.config.registry import find_pipeline
+    from pipelines.core.execution.canary import diff
+    from pipelines.core.execution.session import get_spark
+    from pipelines.core.planning.plan import make_plan, parse_date
+
+    params = dict(p.split("=", 1) for p in args.param if "=" in p)
+    plan = make_plan(find_pipeline(args.pipeline, settings.pipeline_packages),
+                     parse_date(args.date), params)
+    found = diff(get_spark(settings), settings, plan,
+                 keys=[k.strip() for k in args.key.split(",") if k.strip()],
+                 max_changed_share=args.max_changed_share, max_mean_shift=args.max_mean_shift)
+    lines = [f"{plan.name} {plan.date}: canary {found['canary_run']} against production"]
+    for s in found["sinks"]:
+        lines.append(f"  {s['sink']:<20} canary {s['canary']} rows, production {s['production']}"
+                     f"; added {s['added']}, removed {s['removed']}, changed {s['changed']} "
+                     f"(by {', '.join(s['keys'])})")
+        for column, stats in s["columns"].items():
+            shift = stats["mean_shift"]
+            lines.append(f"    {column:<18} mean {stats['canary']['mean']} vs "
+                         f"{stats['production']['mean']}"
+                         + ("" if shift is None else f" ({shift:.2%} shift)"))
+    lines += [f"BREACH {b}" for b in found["breaches"]] or ["within thresholds"]
+    if args.json:
+        print(redact(json.dumps(found, indent=2, default=str)))
+    else:
+        print(redact("\n".join(lines)))
+    return ExitCode.DIFF if found["breaches"] else ExitCode.OK
+
+
+OPS_COMMANDS = {"metrics": cmd_metrics, "maintain": cmd_maintain, "diff": cmd_diff}

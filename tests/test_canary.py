@@ -1,0 +1,74 @@
+"""A canary run reads a deterministic sample of production's inputs and writes only under
+<warehouse>/_canary, leaving every production file as it was; `pipelines diff` compares its
+tables with production's over the keys it kept, and fails (exit 9) on a change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from tests.helpers import DATE, cli, delta_rows
+
+USERS = 200
+
+
+def _land(warehouse: str) -> None:
+    folder = Path(warehouse) / "landing" / "events" / DATE
+    folder.mkdir(parents=True)
+    (folder / "part-0.json").write_text("".join(
+        json.dumps({"user": f"u{i % USERS}", "n": i}) + "\n" for i in range(4 * USERS)))
+
+
+def _production_files(warehouse: str) -> dict[str, str]:
+    """Every file production has, by path, with the sha256 of its bytes."""
+    root = Path(warehouse)
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()
+            and not p.relative_to(root).parts[0] == "_canary"
+            and "locks" not in p.parts}
+
+
+def describe_a_canary():
+    def it_samples_by_key_touches_no_production_file_and_diffs_clean(spark, warehouse,
+                                                                    capsys):
+        _land(warehouse)
+        assert cli(capsys, "run", "scaled", "--date", DATE, warehouse=warehouse)[0] == 0
+        before = _production_files(warehouse)
+        code, out, err = cli(capsys, "run", "scaled", "--date", DATE, "--canary",
+                             "--sample", "0.2", "--sample-by", "user", warehouse=warehouse)
+        assert code == 0, err
+        assert out["outputs"][0]["delta_version"] is not None
+        assert _production_files(warehouse) == before  # byte for byte
+        kept = delta_rows(f"{warehouse}/_canary", "scaled_totals", "user", "total")
+        assert 0.1 * USERS < len(kept) < 0.3 * USERS
+        production = dict(delta_rows(warehouse, "scaled_totals", "user", "total"))
+        assert all(production[user] == total for user, total in kept)  # whole keys
+        code, found, err = cli(capsys, "diff", "scaled", "--date", DATE, warehouse=warehouse)
+        assert code == 0, err
+        (sink,) = found["sinks"]
+        assert (sink["added"], sink["removed"], sink["changed"]) == (0, 0, 0)
+        assert sink["canary"] == sink["production"] == len(kept)
+        assert sink["keys"] == ["user"] and found["sample"] == {"fraction": 0.2,
+                                                              "by": ["user"]}
+
+    def it_finds_an_injected_change_and_exits_9(spark, warehouse, capsys):
+        _land(warehouse)
+        assert cli(capsys, "run", "scaled", "--date", DATE, warehouse=warehouse)[0] == 0
+        assert cli(capsys, "run", "scaled", "--date", DATE, "--canary", "--sample", "0.2",
+                   "--sample-by", "user", "--param", "factor=2", warehouse=warehouse)[0] == 0
+        code, found, _ = cli(capsys, "diff", "scaled", "--date", DATE, warehouse=warehouse)
+        (sink,) = found["sinks"]
+        assert code == 9
+        assert sink["changed"] == sink["canary"] > 0 and sink["added"] == sink["removed"] == 0
+        assert sink["columns"]["total"]["mean_shift"] == 1.0  # every total doubled
+        assert found["breaches"][0].startswith(f"totals: {sink['changed']} of ")
+        code, _, _ = cli(capsys, "diff", "scaled", "--date", DATE, "--max-changed-share", "1",
+                         "--max-mean-shift", "1", warehouse=warehouse)
+        assert code == 0
+
+    def it_refuses_a_sample_key_no_source_has(spark, warehouse, capsys):
+        _land(warehouse)
+        code, out, _ = cli(capsys, "run", "scaled", "--date", DATE, "--canary",
+                           "--sample-by", "nope", warehouse=warehouse)
+        assert (code, out["key"]) == (2, "sample-by")
