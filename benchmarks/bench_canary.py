@@ -1,0 +1,67 @@
+"""A canary on 1% of the input against a full run: the compute each costs, side by side.
+
+``daily_revenue`` on ``--rows`` generated orders, in one Spark session (its start-up paid
+once, outside both): a full run (``--force``) and a canary (``--canary --sample 0.01
+--sample-by customer_id``), taking turns, ``--repeats`` times each. Compute is the executor
+CPU time each run recorded (its cost accounting); wall time is printed beside it.
+
+    .venv/bin/python benchmarks/bench_canary.py [--rows 1000000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import tempfile
+
+from _common import ROOT  # noqa: F401 - puts the project first on sys.path
+
+DATE = "2026-11-26"
+
+
+def _run(warehouse: str, *extra: str) -> dict:
+    from pipelines.core.interfaces.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", "daily_revenue", "--date", DATE, "--json", "--quiet",
+                     "--conf", f"warehouse={warehouse}", *extra])
+    if code != 0:
+        raise SystemExit(f"run {' '.join(extra)} exited {code}")
+    return json.loads(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    from pipelines.core.config.settings import load_settings
+    from pipelines.core.execution.session import get_spark
+    from pipelines.demo.orders_data import generate
+
+    warehouse = tempfile.mkdtemp(prefix="bench-canary-")
+    settings = load_settings("local", [f"warehouse={warehouse}"])
+    generate(get_spark(settings), warehouse, DATE, rows=args.rows, customers=20_000, seed=3)
+    sides = {"full": ("--force",),
+             "canary 1%": ("--canary", "--sample", "0.01", "--sample-by", "customer_id")}
+    _run(warehouse, *sides["full"])  # warm-up: the JVM's first compile of every query
+    cpu: dict[str, list[float]] = {s: [] for s in sides}
+    wall: dict[str, list[float]] = {s: [] for s in sides}
+    for i in range(args.repeats):
+        for side in (list(sides) if i % 2 == 0 else list(reversed(sides))):
+            out = _run(warehouse, *sides[side])
+            cpu[side].append(out["cost"]["executor_cpu_seconds"])
+            wall[side].append(out["duration_s"])
+            print(f"  {side:<10} executor CPU {cpu[side][-1]:6.1f}s, wall {wall[side][-1]:6.1f}s")
+    full, canary = statistics.median(cpu["full"]), statistics.median(cpu["canary 1%"])
+    print(f"{args.rows} orders, medians of {args.repeats}: executor CPU canary / full = "
+          f"{canary / full:.3f} ({canary:.1f}s / {full:.1f}s; target <= 0.10); wall "
+          f"{statistics.median(wall['canary 1%']):.1f}s / {statistics.median(wall['full']):.1f}s")
+
+
+if __name__ == "__main__":
+    main()
