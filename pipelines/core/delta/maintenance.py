@@ -7,9 +7,7 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-__all__ = ["compact", "vacuum"]
-
-_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
+__all__ = ["compact", "vacuum", "vacuum_conf"]
 
 
 def compact(spark: SparkSession, path: str) -> dict[str, Any]:
@@ -30,23 +28,10 @@ def vacuum(spark: SparkSession, path: str, retain_hours: float) -> dict[str, Any
     and older than the retention by modification time too), deleted through the table's
     file system from the driver, one by one: Delta's VACUUM would print to the JVM's
     standard output, which a ``--json`` document must own. The caller decides that the
-    retention is safe, so Delta's own refusal of less than 7 days is lifted for this one
-    command; the listing runs with few tasks (Spark's default for it is 10,000)."""
-    conf = {_CHECK: "false",
-            "spark.sql.sources.parallelPartitionDiscovery.parallelism":
-                str(spark.sparkContext.defaultParallelism)}
-    before = {key: spark.conf.get(key, None) for key in conf}
-    try:
-        for key, value in conf.items():
-            spark.conf.set(key, value)
-        doomed = [r[0] for r in spark.sql(
-            f"VACUUM delta.`{path}` RETAIN {retain_hours:g} HOURS DRY RUN").collect()]
-    finally:
-        for key, old in before.items():
-            if old is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, old)
+    retention is safe and runs this with :func:`vacuum_conf` (Delta's own refusal of less
+    than 7 days lifted, and few tasks for the listing: Spark's default is 10,000)."""
+    doomed = [r[0] for r in spark.sql(
+        f"VACUUM delta.`{path}` RETAIN {retain_hours:g} HOURS DRY RUN").collect()]
     jvm: Any = spark.sparkContext._jvm
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     deleted = 0
@@ -55,3 +40,10 @@ def vacuum(spark: SparkSession, path: str, retain_hours: float) -> dict[str, Any
         if target.getFileSystem(hadoop).delete(target, False):
             deleted += 1
     return {"files_deleted": deleted, "retain_hours": retain_hours}
+
+
+def vacuum_conf(spark: SparkSession) -> dict[str, str]:
+    """The session settings :func:`vacuum` runs with."""
+    return {"spark.databricks.delta.retentionDurationCheck.enabled": "false",
+            "spark.sql.sources.parallelPartitionDiscovery.parallelism":
+                str(spark.sparkContext.defaultParallelism)}

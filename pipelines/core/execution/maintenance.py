@@ -18,9 +18,10 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
-from pipelines.core.delta.maintenance import compact, vacuum
+from pipelines.core.delta.maintenance import compact, vacuum, vacuum_conf
 from pipelines.core.delta.tables import is_delta, table_path
 from pipelines.core.errors import UsageError
+from pipelines.core.execution.session import scoped_conf
 from pipelines.core.planning.plan import Plan
 from pipelines.core.records.ledger import Ledger, RunRecord, with_liveness
 
@@ -75,7 +76,9 @@ def maintain(spark: SparkSession, settings: Settings, plan: Plan, *,
                 f"retain more than {age:.0f} hours", pipeline=plan.name, key=run.run_id)
     done = []
     for name, path in _tables(spark, plan, warehouse):
-        done.append({"table": name, "path": path, **compact(spark, path),
-                     **vacuum(spark, path, keep)})
+        compacted = compact(spark, path)
+        with scoped_conf(spark, vacuum_conf(spark)):
+            vacuumed = vacuum(spark, path, keep)
+        done.append({"table": name, "path": path, **compacted, **vacuumed})
     return {"pipeline": plan.name, "retain_hours": keep,
             "time_travel_hours": settings.maintenance.time_travel_hours, "tables": done}

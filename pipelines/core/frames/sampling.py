@@ -1,5 +1,5 @@
-"""A canary's sample of its inputs: deterministic (a hash of row content, never ``rand()``),
-so a canary run and its rerun read the same rows.
+"""A canary's sample of its inputs: deterministic (a hash of row content, never a random
+draw), so a canary run and its rerun read the same rows.
 
 Sampled by key (``by``), every source holding those columns keeps the same keys, so joins on
 them stay whole and a reduce by them gives each kept key its exact result: the canary's rows

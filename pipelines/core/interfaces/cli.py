@@ -15,7 +15,7 @@ from typing import NoReturn
 from pipelines.core.config.settings import load_settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
 from pipelines.core.interfaces.cli_commands import COMMANDS
-from pipelines.core.interfaces.ops_commands import OPS_COMMANDS
+from pipelines.core.interfaces.cli_ops import OPS_COMMANDS
 
 __all__ = ["main", "build_parser"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.core.config.settings import Settings
 from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
-from pipelines.core.interfaces.ops_commands import export_metrics
+from pipelines.core.interfaces.cli_ops import export_metrics
 from pipelines.core.records.lock import PipelineLock
 
 __all__ = ["COMMANDS"]
