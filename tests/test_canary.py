@@ -8,7 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.helpers import DATE, cli, delta_rows
+from tests.helpers import DATE, cli, delta_rows, delta_version
 
 USERS = 200
 
@@ -72,3 +72,45 @@ def describe_a_canary():
         code, out, _ = cli(capsys, "run", "scaled", "--date", DATE, "--canary",
                            "--sample-by", "nope", warehouse=warehouse)
         assert (code, out["key"]) == (2, "sample-by")
+
+
+TWO_DATES = ["2026-11-25", "2026-11-26"]
+
+
+def _land_two(warehouse: str) -> None:
+    for n, date in enumerate(TWO_DATES):
+        folder = Path(warehouse) / "landing" / "events" / date
+        folder.mkdir(parents=True)
+        (folder / "part-0.json").write_text(
+            "".join(json.dumps({"user": f"u{i}", "n": i + 10 * n}) + "\n" for i in range(3)))
+
+
+def describe_a_staged_backfill():
+    def it_is_diffed_then_promoted_without_recomputing(spark, warehouse, capsys):
+        _land_two(warehouse)
+        code, _, err = cli(capsys, "backfill", "two_sinks", "--start", TWO_DATES[0], "--end",
+                           TWO_DATES[1], "--staging", warehouse=warehouse)
+        assert code == 0, err
+        assert delta_version(warehouse, "user_totals") is None  # production untouched
+        staged = delta_rows(f"{warehouse}/_canary", "user_totals", "user", "total")
+        code, promoted, err = cli(capsys, "promote", "two_sinks", "--start", TWO_DATES[0],
+                                  "--end", TWO_DATES[1], warehouse=warehouse)
+        assert code == 0, err
+        assert [(r["date"], r["status"], r["stages"]) for r in promoted["runs"]] == [
+            (d, "succeeded", []) for d in TWO_DATES]  # published, nothing computed
+        assert promoted["runs"][0]["message"].startswith("promoted from staged run ")
+        assert delta_rows(warehouse, "user_totals", "user", "total") == staged
+        assert delta_rows(warehouse, "user_latest", "user", "total") == delta_rows(
+            f"{warehouse}/_canary", "user_latest", "user", "total")
+        code, again, _ = cli(capsys, "run", "two_sinks", "--date", TWO_DATES[0],
+                             warehouse=warehouse)
+        assert (code, again["status"]) == (0, "skipped")  # its inputs and code recorded
+        code, found, _ = cli(capsys, "diff", "two_sinks", "--date", TWO_DATES[1],
+                             warehouse=warehouse)
+        assert code == 0 and all(s["changed"] == s["added"] == s["removed"] == 0
+                                 for s in found["sinks"])
+
+    def it_refuses_to_promote_a_date_that_was_not_staged(spark, warehouse, capsys):
+        code, out, _ = cli(capsys, "promote", "two_sinks", "--start", TWO_DATES[0], "--end",
+                           TWO_DATES[0], warehouse=warehouse)
+        assert (code, out["key"]) == (2, TWO_DATES[0])

@@ -24,9 +24,9 @@ from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.tables import is_delta, read_delta, table_path
 from pipelines.core.errors import UsageError
 from pipelines.core.planning.plan import Plan
-from pipelines.core.records.ledger import Ledger
+from pipelines.core.records.ledger import Ledger, RunRecord
 
-__all__ = ["CANARY_DIR", "canary_settings", "diff"]
+__all__ = ["CANARY_DIR", "Staged", "canary_settings", "diff", "staged_run", "staged_outputs"]
 
 CANARY_DIR = "_canary"
 
@@ -139,3 +139,51 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
                       "changed_share": round(share, 6), "columns": columns})
     return {"pipeline": plan.name, "date": plan.date, "canary_run": runs[-1].run_id,
             "sample": sample, "sinks": sinks, "breaches": breaches}
+
+
+def staged_run(settings: Settings, plan: Plan) -> RunRecord:
+    """The latest succeeded run of ``plan``'s date in the canary warehouse (a staged backfill
+    or a canary), which :func:`staged_outputs` promotes."""
+    root = f"{settings.warehouse_path}/{CANARY_DIR}"
+    runs = [r for r in Ledger(None, root).runs(plan.name, plan.date) if r.status == "succeeded"]
+    if not runs:
+        raise UsageError(f"no staged run of {plan.name} for {plan.date} to promote; run "
+                         f"pipelines backfill {plan.name} ... --staging first",
+                         pipeline=plan.name, key=plan.date)
+    if (runs[-1].data.get("notes") or {}).get("canary"):
+        raise UsageError(f"run {runs[-1].run_id} is a sampled canary: only a staged run of "
+                         "the whole input can be promoted", pipeline=plan.name,
+                         key=runs[-1].run_id)
+    return runs[-1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Staged:
+    """A staged run's outputs to promote: rows per sink, and the inputs it read."""
+
+    run_id: str
+    data: dict[str, DataFrame]
+    inputs: dict[str, Any]
+
+
+def staged_outputs(spark: SparkSession, settings: Settings, plan: Plan,
+                   run: RunRecord) -> Staged:
+    """Per sink, the rows the staged ``run`` published, read back from the version it
+    committed: that version of an overwritten table, its ``replace_where`` of a table whose
+    partitions it replaced, and the rows its commit added to an appended or merged one."""
+    root = f"{settings.warehouse_path}/{CANARY_DIR}"
+    versions = {o["sink"]: o["delta_version"] for o in run.data.get("outputs") or []}
+    out = {}
+    for sink in plan.sinks.values():
+        version = versions.get(sink.name)
+        if version is None:
+            raise UsageError(f"staged run {run.run_id} did not publish sink {sink.name}",
+                             sink=sink.name, key=run.run_id)
+        path = table_path(root, sink.table)
+        rows = read_delta(spark, path, version)
+        if sink.mode == "overwrite_partitions" and sink.replace_where:
+            rows = rows.where(sink.replace_where.format(date=plan.date, **plan.params))
+        elif sink.mode != "overwrite" and version > 0:
+            rows = rows.exceptAll(read_delta(spark, path, version - 1))
+        out[sink.name] = rows
+    return Staged(run.run_id, out, dict(run.data.get("inputs") or {}))

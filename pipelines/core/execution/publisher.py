@@ -43,12 +43,12 @@ class Publisher:
         self.quality = quality
         self.run_id = run_id  # named in every commit's userMetadata
 
-    def check_contracts(self, frames: dict[str, DataFrame]) -> None:
+    def check_contracts(self, data: dict[str, DataFrame]) -> None:
         """Every sink's table contract (columns, types, partitioning) against the data it is
-        about to get, all before the first commit: a sink that would fail on its schema
-        fails the run while every table is as it was."""
+        about to get (``data`` by sink name), all before the first commit: a sink that would
+        fail on its schema fails the run while every table is as it was."""
         for sink in self.plan.sinks.values():
-            check_contract(self.spark, frames[sink.input], sink,
+            check_contract(self.spark, data[sink.name], sink,
                            table_path(self.warehouse, sink.table), pipeline=self.plan.name)
 
     def publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:

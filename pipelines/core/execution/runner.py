@@ -34,6 +34,7 @@ from pipelines.core.errors import (
     UsageError,
 )
 from pipelines.core.execution import progress
+from pipelines.core.execution.canary import Staged
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.cost import CostMeter
 from pipelines.core.execution.failures import classify
@@ -104,7 +105,8 @@ class Runner:
     def __init__(self, spark: SparkSession, settings: Settings, plan: Plan, *,
                  force: bool = False, resume: bool = False, validate: bool = True,
                  lock: PipelineLock | None = None, timeout_s: float | None = None,
-                 spark_start_s: float = 0.0, sample: Sample | None = None) -> None:
+                 spark_start_s: float = 0.0, sample: Sample | None = None,
+                 promote: Staged | None = None) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
         starts); by default the run takes it itself. ``timeout_s``: past it, the running
         Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
@@ -125,6 +127,7 @@ class Runner:
         self.timeout_s = timeout_s
         self.spark_start_s = spark_start_s  # the caller's time starting Spark, a phase of the run
         self.sample = sample  # a canary's sample of the inputs
+        self.promote = promote  # a staged run's rows, published instead of computing
         self.origin = time.time() - spark_start_s
         self.timed_out = threading.Event()
 
@@ -285,6 +288,9 @@ class Runner:
         progress.log.info("%s %s: generation %d attempt %d, %d stages, %d sinks%s", plan.name,
                           plan.date, generation, attempt, len(plan.order), len(plan.sinks),
                           f" ({chosen.why})" if chosen.why else "")
+        if self.promote is not None:  # a staged run's outputs: nothing to read or compute
+            self._promote(result, generation, attempt, code, config)
+            return
         with self._phase(result, "sources"):
             frames, result.inputs = self._open_sources(chosen)
         # committed while the first stages compute; awaited before anything durable is written
@@ -299,16 +305,33 @@ class Runner:
                 frames[name] = self.stages.run(name, frames, generation)
             self._await_start()
         with self._phase(result, "publish"):
-            self._publish_all(result, frames, generation)
+            self._publish_all(result, {s.name: frames[s.input] for s in plan.sinks.values()},
+                              generation)
         result.status, result.exit_code = "succeeded", ExitCode.OK
 
-    def _publish_all(self, result: RunResult, frames: dict[str, DataFrame],
+    def _promote(self, result: RunResult, generation: int, attempt: int, code: str,
+                 config: str) -> None:
+        assert self.promote is not None
+        result.inputs = self.promote.inputs  # the same production inputs the staged run read
+        result.message = f"promoted from staged run {self.promote.run_id}"
+        self.start_recorded = in_background(partial(
+            self._record_start, run_id=self.run_id, pipeline=self.plan.name,
+            date=self.plan.date, generation=generation, attempt=attempt, event="started",
+            status="running", code_hash=code, config_hash=config, params=self.plan.params,
+            inputs=result.inputs, notes={"promoted_from": self.promote.run_id}))
+        self._await_start()
+        with self._phase(result, "publish"):
+            self._publish_all(result, self.promote.data, generation)
+        result.status, result.exit_code = "succeeded", ExitCode.OK
+
+    def _publish_all(self, result: RunResult, data: dict[str, DataFrame],
                      generation: int) -> None:
+        """Publish ``data`` (by sink name), then the quarantined rows."""
         plan = self.plan
         self._check_time()
-        self.publisher.check_contracts(frames)
+        self.publisher.check_contracts(data)
         faults.point("before_publish")
-        publishes = [partial(self.publisher.publish, sink, frames[sink.input], generation)
+        publishes = [partial(self.publisher.publish, sink, data[sink.name], generation)
                      for sink in plan.sinks.values()]
         publishes += [partial(self.publisher.publish_quarantine, stage, bad, generation,
                               run_id=self.run_id)

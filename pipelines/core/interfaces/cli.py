@@ -79,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start no date that would take the backfill past H core-hours")
     p.add_argument("--budget-cost", type=float, default=None, metavar="PRICE",
                    help="start no date that would take its cost past PRICE (cost settings)")
+    p.add_argument("--staging", action="store_true",
+                   help="write under <warehouse>/_canary, to diff and promote later")
+    _common(p)
+    p = sub.add_parser("promote", help="publish a staged backfill's dates to production "
+                                       "without recomputing them")
+    p.add_argument("pipeline")
+    p.add_argument("--start", required=True)
+    p.add_argument("--end", required=True)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     _common(p)
     p = sub.add_parser("history", help="runs of a pipeline, from the ledger")
     p.add_argument("pipeline")

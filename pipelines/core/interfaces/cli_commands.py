@@ -156,7 +156,10 @@ def _dates(start: str, end: str) -> list[str]:
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    if args.staging:  # into the canary warehouse, to diff and then promote
+        from pipelines.core.execution.canary import canary_settings
 
+        settings = canary_settings(settings)
     dates = _dates(args.start, args.end)
     plans = {date: _plan(args, settings, date=date) for date in dates}  # all valid first
     lock = PipelineLock(settings.lock_path, plans[dates[0]].name).acquire()

@@ -126,4 +126,55 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.DIFF if found["breaches"] else ExitCode.OK
 
 
-OPS_COMMANDS = {"metrics": cmd_metrics, "maintain": cmd_maintain, "diff": cmd_diff}
+def cmd_promote(args: argparse.Namespace, settings: Settings) -> int:
+    """Each date's staged run published to production as a new generation, its rows read
+    back from the versions the staged run committed (nothing recomputed)."""
+    import datetime as dt
+
+    from pipelines.core.config.registry import find_pipeline
+    from pipelines.core.errors import PipelineError, UsageError
+    from pipelines.core.execution.canary import staged_outputs, staged_run
+    from pipelines.core.execution.runner import Runner
+    from pipelines.core.execution.session import get_spark
+    from pipelines.core.planning.plan import make_plan, parse_date
+    from pipelines.core.records.fingerprint import code_hash
+    from pipelines.core.records.lock import PipelineLock
+
+    start = dt.date.fromisoformat(parse_date(args.start))
+    end = dt.date.fromisoformat(parse_date(args.end))
+    if end < start:
+        raise UsageError(f"--end {args.end} is before --start {args.start}", key="end")
+    pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
+    params = dict(p.split("=", 1) for p in args.param if "=" in p)
+    plans = [make_plan(pipeline, (start + dt.timedelta(days=i)).isoformat(), params)
+             for i in range((end - start).days + 1)]
+    staged = [staged_run(settings, plan) for plan in plans]  # every date staged, first
+    for plan, run in zip(plans, staged, strict=True):
+        if run.code_hash and run.code_hash != code_hash(plan.pipeline):
+            raise UsageError(f"the code of {plan.name} changed since staged run {run.run_id} "
+                             f"of {plan.date}: stage it again", pipeline=plan.name,
+                             key=run.run_id)
+    spark = get_spark(settings)
+    results, worst = [], ExitCode.OK
+    with PipelineLock(settings.lock_path, pipeline.name) as lock:
+        for plan, run in zip(plans, staged, strict=True):
+            try:
+                result = Runner(spark, settings, plan, force=True, validate=False, lock=lock,
+                                promote=staged_outputs(spark, settings, plan, run)).run()
+                results.append(result.to_dict())
+            except PipelineError as exc:
+                worst = worst or exc.exit_code
+                results.append({"date": plan.date, "status": "failed", "error": exc.to_dict()})
+                break
+    text = "\n".join(f"{r.get('date')}: {r.get('status')}" + (
+        f" generation {r['generation']}, " + ", ".join(
+            f"{o['table']}@v{o['delta_version']}" for o in r.get("outputs") or [])
+        if r.get("status") == "succeeded" else "") for r in results)
+    print(redact(json.dumps({"pipeline": pipeline.name, "runs": results}, indent=2,
+                            default=str) if args.json else text))
+    export_metrics(settings)
+    return worst
+
+
+OPS_COMMANDS = {"metrics": cmd_metrics, "maintain": cmd_maintain, "diff": cmd_diff,
+                "promote": cmd_promote}
