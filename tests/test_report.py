@@ -15,7 +15,7 @@ import pytest
 
 from pipelines.core.records.metrics import render_prometheus
 from pipelines.core.records.report import render_html
-from tests.helpers import DATE, cli
+from tests.helpers import DATE
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -123,13 +123,27 @@ def _land_hot(warehouse: str) -> None:
         fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
 
 
-@pytest.fixture
-def two_runs(spark, warehouse, capsys):
+def _run_json(warehouse: str, *args: str) -> dict:
+    import contextlib
+    import io
+
+    from pipelines.core.interfaces.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", "hot_reduce", "--date", DATE, *args, "--json", "--env", "test",
+                     "--conf", f"warehouse={warehouse}",
+                     "--conf", "pipeline_packages=[pipelines,testpipes]"])
+    assert code == 0, out.getvalue()
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module")
+def two_runs(spark, tmp_path_factory):
+    """Two runs of one date (the second forced), shared by the module's report tests."""
+    warehouse = str(tmp_path_factory.mktemp("report") / "wh")
     _land_hot(warehouse)
-    first = cli(capsys, "run", "hot_reduce", "--date", DATE, warehouse=warehouse)
-    second = cli(capsys, "run", "hot_reduce", "--date", DATE, "--force", warehouse=warehouse)
-    assert first[0] == 0 and second[0] == 0, second[2]
-    return first[1], second[1]
+    return _run_json(warehouse), _run_json(warehouse, "--force")
 
 
 def describe_a_real_runs_report():
