@@ -50,18 +50,18 @@ def _keys(sink: Sink, columns: list[str], by: list[str], asked: list[str]) -> li
     return keys
 
 
-def _stats(df: DataFrame, numeric: list[str]) -> dict[str, dict[str, Any]]:
-    if not numeric:
-        return {}
-    aggs = []
+def _stats(df: DataFrame, numeric: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The row count, and per numeric column mean, min, max and null share: one job."""
+    aggs = [F.count(F.lit(1)).alias("__rows")]
     for c in numeric:
         aggs += [F.avg(c).alias(f"{c}__mean"), F.min(c).alias(f"{c}__min"),
                  F.max(c).alias(f"{c}__max"),
                  F.avg(F.col(c).isNull().cast("double")).alias(f"{c}__nulls")]
     row = df.agg(*aggs).first()
     assert row is not None
-    return {c: {k: (float(row[f"{c}__{k}"]) if row[f"{c}__{k}"] is not None else None)
-                for k in ("mean", "min", "max", "nulls")} for c in numeric}
+    return int(row["__rows"]), {
+        c: {k: (float(row[f"{c}__{k}"]) if row[f"{c}__{k}"] is not None else None)
+            for k in ("mean", "min", "max", "nulls")} for c in numeric}
 
 
 def _compare(canary: DataFrame, production: DataFrame, keys: list[str]) -> dict[str, int]:
@@ -117,10 +117,10 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
         if by and all(c in theirs.columns for c in by):  # production over the canary's keys
             theirs = theirs.join(ours.select(*by).distinct(), by, "left_semi")
         counts = _compare(ours, theirs, on)
-        rows = {"canary": ours.count(), "production": theirs.count()}
         numeric = [f.name for f in ours.schema.fields if isinstance(f.dataType, NumericType)
                    and f.name in theirs.columns and f.name not in on]
-        a, b = _stats(ours, numeric), _stats(theirs, numeric)
+        (ours_rows, a), (theirs_rows, b) = _stats(ours, numeric), _stats(theirs, numeric)
+        rows = {"canary": ours_rows, "production": theirs_rows}
         columns: dict[str, dict[str, Any]] = {
             c: {"canary": a[c], "production": b[c], "mean_shift": _shift(a[c], b[c])}
             for c in numeric}

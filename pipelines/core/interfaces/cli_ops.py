@@ -100,11 +100,11 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.config.registry import find_pipeline
     from pipelines.core.execution.canary import diff
     from pipelines.core.execution.session import get_spark
+    from pipelines.core.interfaces.cli_commands import _kv
     from pipelines.core.planning.plan import make_plan, parse_date
 
-    params = dict(p.split("=", 1) for p in args.param if "=" in p)
     plan = make_plan(find_pipeline(args.pipeline, settings.pipeline_packages),
-                     parse_date(args.date), params)
+                     parse_date(args.date), _kv(args.param, "--param"))
     found = diff(get_spark(settings), settings, plan,
                  keys=[k.strip() for k in args.key.split(",") if k.strip()],
                  max_changed_share=args.max_changed_share, max_mean_shift=args.max_mean_shift)
@@ -129,25 +129,19 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_promote(args: argparse.Namespace, settings: Settings) -> int:
     """Each date's staged run published to production as a new generation, its rows read
     back from the versions the staged run committed (nothing recomputed)."""
-    import datetime as dt
-
     from pipelines.core.config.registry import find_pipeline
     from pipelines.core.errors import PipelineError, UsageError
     from pipelines.core.execution.canary import staged_outputs, staged_run
     from pipelines.core.execution.runner import Runner
     from pipelines.core.execution.session import get_spark
-    from pipelines.core.planning.plan import make_plan, parse_date
+    from pipelines.core.interfaces.cli_commands import _dates, _kv
+    from pipelines.core.planning.plan import make_plan
     from pipelines.core.records.fingerprint import code_hash
     from pipelines.core.records.lock import PipelineLock
 
-    start = dt.date.fromisoformat(parse_date(args.start))
-    end = dt.date.fromisoformat(parse_date(args.end))
-    if end < start:
-        raise UsageError(f"--end {args.end} is before --start {args.start}", key="end")
     pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
-    params = dict(p.split("=", 1) for p in args.param if "=" in p)
-    plans = [make_plan(pipeline, (start + dt.timedelta(days=i)).isoformat(), params)
-             for i in range((end - start).days + 1)]
+    params = _kv(args.param, "--param")
+    plans = [make_plan(pipeline, date, params) for date in _dates(args.start, args.end)]
     staged = [staged_run(settings, plan) for plan in plans]  # every date staged, first
     for plan, run in zip(plans, staged, strict=True):
         if run.code_hash and run.code_hash != code_hash(plan.pipeline):
