@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: three nightly runs of daily_revenue on generated data, one of
-# them with bad rows that are quarantined, then a day whose duplicates block publishing.
+# them with bad rows that are quarantined, then a day whose duplicates block publishing; then
+# the star schema product_sales over the same days, its product dimension keeping history.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 WH=${WAREHOUSE:-warehouse}
@@ -26,6 +27,13 @@ $P run daily_revenue --date 2026-11-27 "${C[@]}"
 code=$?
 if [ "$code" -ne 3 ]; then echo "expected exit code 3, got $code"; exit 1; fi
 echo "exit code $code, as expected"
+
+step "the star schema: product_sales over the same three days (declared stages only)"
+$P backfill product_sales --start 2026-11-24 --end 2026-11-26 "${C[@]}" || exit $?
+
+step "a repriced product keeps its history (dim_product, type 2)"
+$P table dim_product --where "product_id = 'P0000'" "${C[@]}" || exit $?
+$P table top_products --limit 6 "${C[@]}" || exit $?
 
 step "the run ledger"
 $P history daily_revenue "${C[@]}" || exit $?

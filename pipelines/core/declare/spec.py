@@ -37,11 +37,14 @@ __all__ = [
     "Stage",
     "SOURCE_FORMATS",
     "SINK_MODES",
+    "SCD2_COLUMNS",
     "JOIN_TYPES",
 ]
 
 SOURCE_FORMATS = ("delta", "json", "csv", "parquet")
-SINK_MODES = ("overwrite_partitions", "overwrite", "append", "merge")
+SINK_MODES = ("overwrite_partitions", "overwrite", "append", "merge", "scd2")
+# the columns an scd2 sink's table adds to the data: when each version of a row held
+SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,12 @@ class Sink:
         is a no-op, as for every mode).
       * ``append``: idempotent append; a retried or resumed run never appends twice.
       * ``merge``: upsert on ``keys``; duplicate keys in the new data are refused first.
+      * ``scd2``: a dimension with history (slowly changing, type 2) on ``keys``: the table
+        adds ``valid_from``/``valid_to`` (dates) and ``is_current``. A key whose other columns
+        changed gets its current row closed (``valid_to`` = the run's date) and a new current
+        row valid from the run's date; a new key gets its first row; an unchanged or absent
+        key is left alone. One MERGE commit, idempotent like the others; a date earlier than
+        the table's newest ``valid_from`` is refused (history is loaded in date order).
     """
 
     name: str

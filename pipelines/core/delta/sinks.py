@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.history import check_order, merge_history, with_history_columns
 from pipelines.core.delta.reader import ReaderError, partition_columns
 from pipelines.core.delta.tables import commit_info, current_version, is_delta
 from pipelines.core.errors import DefinitionError, PublishError, QualityError
@@ -101,11 +102,14 @@ def _check_schema(spark: SparkSession, path: str, df: DataFrame, sink: Sink,
 
 
 def check_contract(spark: SparkSession, df: DataFrame, sink: Sink, path: str, *,
-                   pipeline: str) -> None:
+                   pipeline: str, date: str = "") -> None:
     """Refuse, before any sink of the run commits, data that this sink's existing table would
     refuse: a column missing, extra or of another type, or another partitioning."""
     if not is_delta(spark, path):
         return  # created with the sink's schema and partitioning at its first publish
+    if sink.mode == "scd2":
+        df = with_history_columns(df, date)
+        check_order(spark.read.format("delta").load(path), sink, date=date, pipeline=pipeline)
     _check_schema(spark, path, df, sink, pipeline)
     if not sink.partition_by:
         return
@@ -154,29 +158,32 @@ def _write_of(tag: str | None) -> tuple[Any, ...] | None:
 
 
 def _rows_written(metrics: dict[str, str]) -> int | None:
-    if "numOutputRows" in metrics:
-        return int(metrics["numOutputRows"])
-    if "numTargetRowsInserted" in metrics:
+    if "numTargetRowsInserted" in metrics:  # a MERGE: its numOutputRows counts copied rows too
         return int(metrics["numTargetRowsInserted"]) + int(
             metrics.get("numTargetRowsUpdated", 0))
+    if "numOutputRows" in metrics:
+        return int(metrics["numOutputRows"])
     return None
 
 
 def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId, *,
-            pipeline: str, keys_proven_by: str | None = None) -> PublishResult:
+            pipeline: str, keys_proven_by: str | None = None, date: str = "") -> PublishResult:
     """Write ``df`` to the sink's table in one Delta commit (or find the earlier one).
 
-    A merge first looks for duplicate keys in ``df`` (one query), unless ``keys_proven_by``
-    names the passed expectation that already showed them unique.
+    A merge or scd2 sink first looks for duplicate keys in ``df`` (one query), unless
+    ``keys_proven_by`` names the passed expectation that already showed them unique. ``date``
+    (the run's) is where an scd2 sink's new versions start.
     """
+    if sink.mode == "scd2":
+        df = with_history_columns(df, date)
     ensure_table(spark, path, df, tuple(sink.partition_by))
     df = df.select(*_check_schema(spark, path, df, sink, pipeline))
     before = current_version(spark, path)
     try:
-        if sink.mode == "merge":
+        if sink.mode in ("merge", "scd2"):
             if keys_proven_by is None:
                 _check_merge_keys(df, sink, pipeline)
-            _merge(spark, df, sink, path, txn)
+            _merge(spark, df, sink, path, txn, date=date, pipeline=pipeline)
         else:
             writer = (df.write.format("delta")
                       .option("txnAppId", txn.app_id)
@@ -205,7 +212,7 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
     version, rows = found
     if after == before:
         _check_still_holds(spark, path, version, after, sink=sink, pipeline=pipeline)
-    key_check = (keys_proven_by or "query") if sink.mode == "merge" else None
+    key_check = (keys_proven_by or "query") if sink.keys else None
     return PublishResult(sink.name, sink.table, path, sink.mode, version, rows,
                          skipped=(after == before), key_check=key_check)
 
@@ -237,7 +244,8 @@ def _check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:
             failing_rows=len(dupes), samples=sample)
 
 
-def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId) -> None:
+def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId, *,
+           date: str, pipeline: str) -> None:
     from delta.tables import DeltaTable
 
     condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in sink.keys)
@@ -251,6 +259,9 @@ def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId
     session = _session_like(spark)
     for key, value in conf.items():
         session.conf.set(key, value)
+    if sink.mode == "scd2":
+        merge_history(session, df, sink, path, date=date, pipeline=pipeline)
+        return
     (DeltaTable.forPath(session, path).alias("t").merge(df.alias("s"), condition)
      .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
 

@@ -49,7 +49,8 @@ class Publisher:
         fail on its schema fails the run while every table is as it was."""
         for sink in self.plan.sinks.values():
             check_contract(self.spark, data[sink.name], sink,
-                           table_path(self.warehouse, sink.table), pipeline=self.plan.name)
+                           table_path(self.warehouse, sink.table), pipeline=self.plan.name,
+                           date=self.plan.date)
 
     def publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
         path = table_path(self.warehouse, sink.table)
@@ -60,11 +61,11 @@ class Publisher:
         try:
             faults.point(f"before_publish:{sink.name}")
             proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
-                           if q.stage == sink.input), None) if sink.mode == "merge" else None
+                           if q.stage == sink.input), None) if sink.keys else None
             with faults.timer(f"during_publish:{sink.name}"):
                 out = with_retries(
                     lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
-                                    keys_proven_by=proven),
+                                    keys_proven_by=proven, date=self.plan.date),
                     self.settings.retries, what=f"publish {sink.name}")
         except Exception as exc:
             error = classify(exc, pipeline=self.plan.name, sink=sink.name, table=sink.table)

@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="restore the tables a run published to before it")
     p.add_argument("run_id")
     _common(p)
-    p = sub.add_parser("demo-data", help="generate raw data for the reference pipeline")
+    p = sub.add_parser("demo-data", help="generate raw data for the reference pipelines "
+                                         "(orders, customers, FX rates, product catalog)")
     p.add_argument("--date", required=True)
     p.add_argument("--rows", type=int, default=20_000)
     p.add_argument("--customers", type=int, default=2_000)

@@ -296,6 +296,7 @@ def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.planning.plan import parse_date
+    from pipelines.demo.catalog_data import write_catalog
     from pipelines.demo.orders_data import generate
 
     date = parse_date(args.date)
@@ -304,8 +305,9 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     out = generate(_spark(settings), settings.warehouse_path, date, rows=args.rows,
                    customers=args.customers, hot_share=args.hot_share, seed=args.seed,
                    bad_share=args.bad_share, duplicates=args.duplicates)
+    catalog = write_catalog(_spark(settings), settings.warehouse_path, date, seed=args.seed)
     data = {"date": out.date, "rows": out.rows, "orders": out.orders_path,
-            "customers": out.customers_path, "fx_rates": out.fx_path}
+            "customers": out.customers_path, "fx_rates": out.fx_path, "products": catalog}
     _emit(args, data, f"wrote {out.rows} orders for {out.date} to {out.orders_path}")
     return ExitCode.OK
 

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from pipelines.core.declare.expectations import Expectation
+from pipelines.core.declare.spec import SCD2_COLUMNS
 from pipelines.core.errors import DefinitionError
 from pipelines.core.frames.sources import empty_source
 from pipelines.core.frames.stages import analysis_error, apply_stage
@@ -49,6 +50,11 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
                                       pipeline=name, sink=sink.name, column=col)
         if sink.schema is not None:
             _check_contract(name, sink.name, schema, sink.schema)
+        taken = [c for c in SCD2_COLUMNS if c in schema.fieldNames()] if sink.mode == "scd2" else []
+        if taken:
+            raise DefinitionError(f"column '{taken[0]}' of '{sink.input}' is one the scd2 table "
+                                  "adds itself; rename or drop it", pipeline=name,
+                                  sink=sink.name, column=taken[0])
     return schemas
 
 

@@ -136,8 +136,9 @@ def check_sink_options(pipeline: str, sink: Sink) -> None:
     if sink.replace_where and sink.mode != "overwrite_partitions":
         raise DefinitionError(f"'replace_where' is only used by mode 'overwrite_partitions', not "
                               f"'{sink.mode}'", **where, key="replace_where")
-    if sink.keys and sink.mode != "merge":
-        raise DefinitionError(f"'keys' are only used by mode 'merge', not '{sink.mode}'",
+    if sink.keys and sink.mode not in ("merge", "scd2"):
+        raise DefinitionError(f"'keys' are only used by modes 'merge' and 'scd2', not "
+                              f"'{sink.mode}'",
                               **where, key="keys")
     if isinstance(sink.salt_partitions, int) and not sink.partition_by:
         raise DefinitionError("'salt_partitions' spreads the rows of hot 'partition_by' values; "

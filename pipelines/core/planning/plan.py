@@ -78,7 +78,8 @@ class Plan:
 
     def merge_keys(self, name: str) -> list[tuple[str, ...]]:
         """The key sets of the merge sinks fed by stage ``name``."""
-        return [tuple(s.keys) for s in self.sinks.values() if s.input == name and s.mode == "merge"]
+        return [tuple(s.keys) for s in self.sinks.values()
+                if s.input == name and s.mode in ("merge", "scd2")]
 
     def feeds_sink(self, name: str) -> bool:
         return any(s.input == name for s in self.sinks.values())
@@ -297,8 +298,8 @@ def _check_sink(pipeline: str, sink: Sink) -> None:
     if sink.mode == "overwrite_partitions" and not (sink.partition_by and sink.replace_where):
         raise DefinitionError("overwrite_partitions needs 'partition_by' and 'replace_where'",
                               **where)
-    if sink.mode == "merge" and not sink.keys:
-        raise DefinitionError("merge needs 'keys'", **where)
+    if sink.mode in ("merge", "scd2") and not sink.keys:
+        raise DefinitionError(f"{sink.mode} needs 'keys'", **where, key="keys")
     if not (sink.salt_partitions == "auto" or sink.salt_partitions == "off"
             or (isinstance(sink.salt_partitions, int) and sink.salt_partitions >= 1)):
         raise DefinitionError("salt_partitions must be 'auto', 'off' or a count >= 1", **where)

@@ -58,7 +58,9 @@ def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None)
         detail = {"overwrite_partitions": f"replace where {f.predicate}",
                   "append": "append (idempotent per run)",
                   "overwrite": "replace the whole table",
-                  "merge": f"merge on {', '.join(f.keys)}"}[f.mode]
+                  "merge": f"merge on {', '.join(f.keys)}",
+                  "scd2": f"history (type 2) on {', '.join(f.keys)}: valid_from, valid_to, "
+                          "is_current"}[f.mode]
         lines.append(f"  {f.sink:<20} -> {path}")
         lines.append(f"  {'':<20}    {f.mode}: {detail}")
     return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Type 2 slowly changing dimensions: every version of a row kept, with when it held.
+
+The table holds the sink's data columns plus ``valid_from``, ``valid_to`` and ``is_current``.
+One MERGE per run closes the current row of each key whose tracked columns changed and
+inserts its new version (both in the same commit), inserts the first row of a new key, and
+leaves unchanged and absent keys alone. A new generation of the same date replaces that
+date's versions in place instead of closing them after zero days.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.core.declare.spec import SCD2_COLUMNS, Sink
+from pipelines.core.errors import DefinitionError
+
+__all__ = ["with_history_columns", "merge_history", "check_order"]
+
+_INSERT = "__scd2_insert"  # marks the staged copy of a changed row that becomes its new version
+
+
+def with_history_columns(df: DataFrame, date: str) -> DataFrame:
+    """The rows as a current version valid from ``date``: the table's full set of columns."""
+    return df.select(*df.columns,
+                     F.lit(date).cast("date").alias("valid_from"),
+                     F.lit(None).cast("date").alias("valid_to"),
+                     F.lit(True).alias("is_current"))
+
+
+def check_order(current: DataFrame, sink: Sink, *, date: str, pipeline: str) -> None:
+    """Refuse to load ``date`` into a table (``current``, as read now) whose history already
+    goes past it."""
+    newest = current.agg(F.max("valid_from").cast("string")).first()
+    if newest is not None and newest[0] is not None and newest[0] > date:
+        raise DefinitionError(
+            f"table {sink.table} holds history up to {newest[0]}; loading {date} before it "
+            "would rewrite later versions (load dates in order, or roll back first)",
+            pipeline=pipeline, sink=sink.name, key=date)
+
+
+def merge_history(session: SparkSession, df: DataFrame, sink: Sink, path: str, *,
+                  date: str, pipeline: str) -> None:
+    """MERGE ``df`` (with its history columns) into the table at ``path`` on ``session``,
+    whose confs carry the idempotent-write pair."""
+    from delta.tables import DeltaTable
+
+    table = DeltaTable.forPath(session, path)
+    check_order(table.toDF(), sink, date=date, pipeline=pipeline)
+    data_cols = [c for c in df.columns if c not in SCD2_COLUMNS]
+    tracked = [c for c in data_cols if c not in sink.keys]
+    changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in tracked) or "false"
+    same_key = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in sink.keys)
+    current = table.toDF().where("is_current")
+    # a changed key whose current row is from an earlier date needs a second source row:
+    # one closes the old version (matched), this one inserts the new (never matches)
+    new_versions = (df.alias("s").join(current.alias("t"), F.expr(same_key))
+                    .where(f"({changed}) AND t.valid_from < s.valid_from")
+                    .select("s.*"))
+    staged = (df.withColumn(_INSERT, F.lit(False))
+              .unionByName(new_versions.withColumn(_INSERT, F.lit(True))))
+    (table.alias("t")
+     .merge(staged.alias("s"), f"NOT s.{_INSERT} AND t.is_current AND {same_key}")
+     .whenMatchedUpdate(condition=f"({changed}) AND t.valid_from < s.valid_from",
+                        set={"valid_to": "s.valid_from", "is_current": "false"})
+     .whenMatchedUpdate(condition=f"({changed}) AND t.valid_from = s.valid_from",
+                        set={c: f"s.`{c}`" for c in data_cols})
+     .whenNotMatchedInsert(values={c: f"s.`{c}`" for c in (*data_cols, *SCD2_COLUMNS)})
+     .execute())
