@@ -49,8 +49,8 @@ def describe_a_canary():
         (sink,) = found["sinks"]
         assert (sink["added"], sink["removed"], sink["changed"]) == (0, 0, 0)
         assert sink["canary"] == sink["production"] == len(kept)
-        assert sink["keys"] == ["user"] and found["sample"] == {"fraction": 0.2,
-                                                              "by": ["user"]}
+        assert sink["keys"] == ["user"] and found["sample"] == {
+            "fraction": 0.2, "by": ["user"], "unit": "keys"}
 
     def it_finds_an_injected_change_and_exits_9(spark, warehouse, capsys):
         _land(warehouse)
@@ -72,6 +72,47 @@ def describe_a_canary():
         code, out, _ = cli(capsys, "run", "scaled", "--date", DATE, "--canary",
                            "--sample-by", "nope", warehouse=warehouse)
         assert (code, out["key"]) == (2, "sample-by")
+
+
+def _land_files(warehouse: str, files: int) -> dict[str, int]:
+    """``files`` JSON files of one user each (user ``u<i>`` has i+1 events of n=1)."""
+    folder = Path(warehouse) / "landing" / "events" / DATE
+    folder.mkdir(parents=True)
+    for i in range(files):
+        (folder / f"part-{i:02d}.json").write_text(
+            "".join(json.dumps({"user": f"u{i}", "n": 1}) + "\n" for _ in range(i + 1)))
+    return {f"u{i}": i + 1 for i in range(files)}
+
+
+def describe_a_canary_sampled_by_files():
+    def it_reads_only_the_chosen_files_whole(spark, warehouse, capsys):
+        totals = _land_files(warehouse, 10)
+        runs = []
+        for _ in range(2):  # the same files each time
+            code, out, err = cli(capsys, "run", "scaled", "--date", DATE, "--canary",
+                                 "--sample", "0.25", warehouse=warehouse)
+            assert code == 0, err
+            runs.append(delta_rows(f"{warehouse}/_canary", "scaled_totals", "user", "total"))
+        assert runs[0] == runs[1]
+        assert len(runs[0]) == 3  # ceil(0.25 x 10) files, each one user's every event
+        assert all(totals[user] == total for user, total in runs[0])
+        code, found, _ = cli(capsys, "show", out["run_id"], warehouse=f"{warehouse}/_canary")
+        assert found["notes"]["canary"] == {"fraction": 0.25, "by": [], "unit": "files"}
+
+    def it_keeps_at_least_one_file(spark, warehouse, capsys):
+        _land_files(warehouse, 4)
+        code, _, err = cli(capsys, "run", "scaled", "--date", DATE, "--canary", "--sample",
+                           "0.01", warehouse=warehouse)
+        assert code == 0, err
+        assert len(delta_rows(f"{warehouse}/_canary", "scaled_totals", "user")) == 1
+
+    def it_samples_rows_of_every_file_when_asked(spark, warehouse, capsys):
+        _land_files(warehouse, 10)
+        code, _, err = cli(capsys, "run", "scaled", "--date", DATE, "--canary", "--sample",
+                           "0.5", "--sample-unit", "rows", warehouse=warehouse)
+        assert code == 0, err
+        kept = delta_rows(f"{warehouse}/_canary", "scaled_totals", "user", "total")
+        assert len(kept) > 3  # rows from most files, not three whole files
 
 
 TWO_DATES = ["2026-11-25", "2026-11-26"]

@@ -53,6 +53,9 @@ class Settings:
     pipeline_packages: list[str] = field(default_factory=lambda: ["pipelines"])
     # "sinks": stages that feed sinks or carry checks; "all": every stage
     materialize: str = "sinks"
+    # keep a succeeded run's staged stages (removed by default): later runs of the date
+    # (--select, a change to one stage) read those whose fingerprint is unchanged
+    keep_staging: bool = False
     # sinks (and quarantine tables) published at once, each still one commit of its own; 1 on
     # this 2-core machine, where 3 threads measured no faster (executors are the bottleneck)
     publish_threads: int = 1

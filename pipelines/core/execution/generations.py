@@ -7,19 +7,30 @@ configuration or input files changed; a rolled-back generation is never reused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from pipelines.core.config.settings import Settings
+from pipelines.core.delta.reader import ReaderError
 from pipelines.core.delta.tables import landing_path, path_exists
-from pipelines.core.errors import ResumeConflictError, UsageError
+from pipelines.core.errors import ExitCode, ResumeConflictError, UsageError
 from pipelines.core.planning.plan import Plan
-from pipelines.core.records.fingerprint import files_fingerprint, local_path
-from pipelines.core.records.ledger import RunRecord
+from pipelines.core.records.fingerprint import (
+    code_hash,
+    config_hash,
+    files_fingerprint,
+    local_path,
+)
+from pipelines.core.records.ledger import Ledger, RunRecord
+from pipelines.core.records.results import RunResult
 
-__all__ = ["Generation", "choose_generation", "check_resumable", "changes_since"]
+__all__ = ["Generation", "choose_generation", "check_resumable", "changes_since",
+           "skipped_without_spark", "mark_skipped", "new_run_id", "now"]
 
 
 @dataclass(frozen=True)
@@ -35,11 +46,13 @@ class Generation:
 
 def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, force: bool,
                       resume: bool, changed_since: Callable[[RunRecord], list[str]],
-                      ) -> Generation:
+                      sinks: Sequence[str] | None = None) -> Generation:
     """The generation to run, given the ledger's ``previous`` runs of this date.
 
     ``changed_since(run)`` names what differs from a succeeded run (code, configuration,
-    input files); it is asked only when a skip is possible.
+    input files); it is asked only when a skip is possible. ``sinks``: those a ``--select``
+    run publishes (None: all); a succeeded ``--select`` run that published fewer is no
+    reason to skip.
     """
     if not previous:
         if resume:
@@ -54,6 +67,10 @@ def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, fo
                              pipeline=pipeline)
         if force:
             return Generation(latest + 1, why="forced")
+        published = (succeeded[-1].data.get("notes") or {}).get("selected_sinks")
+        if published is not None and (sinks is None or not set(sinks) <= set(published)):
+            return Generation(latest + 1, why=f"run {succeeded[-1].run_id} published only "
+                                              f"{', '.join(published) or 'no sink'}")
         changed = changed_since(succeeded[-1])
         if not changed:
             return Generation(0)
@@ -110,3 +127,46 @@ def _exists(spark: SparkSession | None, path: str) -> bool:
     folder = Path(local)
     return folder.is_file() or (folder.is_dir() and any(
         not entry.name.startswith((".", "_")) for entry in folder.iterdir()))
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_run_id() -> str:
+    return f"{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def mark_skipped(result: RunResult, previous: list[RunRecord]) -> None:
+    last = [r for r in previous if r.status == "succeeded"][-1]
+    result.status, result.exit_code = "skipped", ExitCode.OK
+    result.generation, result.attempt = last.generation, last.attempt
+    result.message = (f"{result.pipeline} {result.date} already succeeded in run "
+                      f"{last.run_id} with the same code, configuration and input files; "
+                      "use --force to run it again")
+
+
+def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False,
+                          resume: bool = False) -> RunResult | None:
+    """The result of a run that the ledger and the input files show to be already done,
+    decided without starting Spark (delta-rs reads the ledger, local files are listed
+    directly); None when the run must go ahead, or when only Spark can tell (files on a
+    remote file system, a ledger delta-rs cannot read)."""
+    if force:
+        return None
+    try:
+        previous = Ledger(None, settings.warehouse_path).runs(plan.name, plan.date)
+        code, config = code_hash(plan.pipeline), config_hash(settings)
+        chosen = choose_generation(
+            previous, pipeline=plan.name, date=plan.date, force=False, resume=resume,
+            changed_since=lambda run: changes_since(None, plan, settings.inputs_path, run,
+                                                    code=code, config=config),
+            sinks=plan.selected_sinks)
+    except (ValueError, ReaderError):
+        return None
+    if not chosen.skip:
+        return None
+    result = RunResult(new_run_id(), plan.name, plan.date, 0, 0, "skipped", ExitCode.OK,
+                       now().isoformat())
+    mark_skipped(result, previous)
+    return result

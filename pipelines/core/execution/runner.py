@@ -8,13 +8,11 @@ one idempotent Delta commit (``publisher``). Which generation runs, and whether 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -25,7 +23,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
-from pipelines.core.delta.reader import ReaderError
 from pipelines.core.errors import (
     ExitCode,
     QualityError,
@@ -43,62 +40,26 @@ from pipelines.core.execution.generations import (
     changes_since,
     check_resumable,
     choose_generation,
+    mark_skipped,
+    new_run_id,
+    now,
+    skipped_without_spark,
 )
 from pipelines.core.execution.publisher import Publisher
+from pipelines.core.execution.reuse import not_needed, reusable_stages
 from pipelines.core.execution.stage_executor import StageExecutor
 from pipelines.core.frames.sampling import Sample
 from pipelines.core.frames.sources import open_source
 from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.stage_fingerprint import stage_fingerprints
 from pipelines.core.records.fingerprint import code_hash, config_hash, files_fingerprint
-from pipelines.core.records.ledger import Ledger, RunRecord
+from pipelines.core.records.ledger import Ledger
 from pipelines.core.records.lock import PipelineLock
 from pipelines.core.records.results import RunResult
 
 __all__ = ["Runner", "run_pipeline", "skipped_without_spark", "new_run_id"]
 
 log = logging.getLogger(__name__)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def new_run_id() -> str:
-    return f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
-def _skipped(result: RunResult, previous: list[RunRecord]) -> None:
-    last = [r for r in previous if r.status == "succeeded"][-1]
-    result.status, result.exit_code = "skipped", ExitCode.OK
-    result.generation, result.attempt = last.generation, last.attempt
-    result.message = (f"{result.pipeline} {result.date} already succeeded in run "
-                      f"{last.run_id} with the same code, configuration and input files; "
-                      "use --force to run it again")
-
-
-def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False,
-                          resume: bool = False) -> RunResult | None:
-    """The result of a run that the ledger and the input files show to be already done,
-    decided without starting Spark (delta-rs reads the ledger, local files are listed
-    directly); None when the run must go ahead, or when only Spark can tell (files on a
-    remote file system, a ledger delta-rs cannot read)."""
-    if force:
-        return None
-    try:
-        previous = Ledger(None, settings.warehouse_path).runs(plan.name, plan.date)
-        code, config = code_hash(plan.pipeline), config_hash(settings)
-        chosen = choose_generation(
-            previous, pipeline=plan.name, date=plan.date, force=False, resume=resume,
-            changed_since=lambda run: changes_since(None, plan, settings.inputs_path, run,
-                                                    code=code, config=config))
-    except (ValueError, ReaderError):
-        return None
-    if not chosen.skip:
-        return None
-    result = RunResult(new_run_id(), plan.name, plan.date, 0, 0, "skipped", ExitCode.OK,
-                       _now().isoformat())
-    _skipped(result, previous)
-    return result
 
 
 class Runner:
@@ -136,7 +97,7 @@ class Runner:
         started = self.origin = self.stages.origin = time.time() - self.spark_start_s
         self.meter = CostMeter(self.spark, started=started)
         result = RunResult(self.run_id, self.plan.name, self.plan.date, 0, 0, "failed",
-                           ExitCode.FAILURE, _now().isoformat())
+                           ExitCode.FAILURE, now().isoformat())
         if self.spark_start_s:
             result.phases["spark start"] = round(self.spark_start_s, 3)
             result.timeline.append({"name": "spark start", "start_s": 0.0,
@@ -234,6 +195,8 @@ class Runner:
             notes["cost"] = result.cost
         if self.sample:
             notes["canary"] = self.sample.to_dict()
+        if self.plan.selected:
+            notes.update(selected=self.plan.selected, selected_sinks=self.plan.selected_sinks)
         finished = partial(
             self.ledger.append,
             run_id=self.run_id, pipeline=self.plan.name, date=self.plan.date,
@@ -247,7 +210,7 @@ class Runner:
         with self._phase(result, "ledger"), faults.timer("during_ledger_finish"):
             run_concurrently([partial(self.ledger.append_quality, quality_rows), finished], 2)
             self.ledger.compact_if_due()
-        if result.status == "succeeded":
+        if result.status == "succeeded" and not self.settings.keep_staging:
             self.publisher.drop_staging()
 
     def _write_ge_results(self, folder: str) -> None:
@@ -268,9 +231,10 @@ class Runner:
                 previous, pipeline=plan.name, date=plan.date, force=self.force,
                 resume=self.resume,
                 changed_since=lambda run: changes_since(
-                    self.spark, plan, self.settings.inputs_path, run, code=code, config=config))
+                    self.spark, plan, self.settings.inputs_path, run, code=code, config=config),
+                sinks=plan.selected_sinks)
         if chosen.skip:
-            _skipped(result, previous)
+            mark_skipped(result, previous)
             return
         if chosen.why:
             result.message = f"generation {chosen.number}: {chosen.why}"
@@ -293,6 +257,11 @@ class Runner:
             return
         with self._phase(result, "sources"):
             frames, result.inputs = self._open_sources(chosen)
+            self.stages.fingerprints = stage_fingerprints(plan, result.inputs, config)
+            if not self.sample:  # a canary computes from its sample, always
+                self.stages.reusable = reusable_stages(self.spark, self.warehouse, plan,
+                                                       previous, self.stages.fingerprints)
+                self.stages.not_needed = not_needed(plan, set(self.stages.reusable))
         # committed while the first stages compute; awaited before anything durable is written
         self.start_recorded = in_background(partial(
             self._record_start, run_id=self.run_id, pipeline=plan.name, date=plan.date,
@@ -352,7 +321,8 @@ class Runner:
         for source in self.plan.sources.values():
             read = open_source(self.spark, source, self.settings.inputs_path,
                                pipeline=self.plan.name,
-                               version=pinned.get(source.name, {}).get("version"))
+                               version=pinned.get(source.name, {}).get("version"),
+                               keep_files=self.sample.file_filter if self.sample else None)
             frames[source.name] = read.frame
             if self.sample and self.sample.applies_to(source, read.frame.columns):
                 frames[source.name] = self.sample.apply(read.frame, source)

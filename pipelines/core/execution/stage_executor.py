@@ -102,6 +102,10 @@ class StageExecutor:
         self.stage_conf: dict[str, dict[str, str]] = {}  # per stage: SQL settings salting set
         self.origin = time.time()  # the run's start: stages' start_s count from it
         self.frames: dict[str, DataFrame] = {}  # the run's sources and stages so far
+        self.fingerprints: dict[str, str] = {}  # per stage, recorded with its result
+        # per stage: (generation, folder) of an earlier attempt's staged result to read
+        self.reusable: dict[str, tuple[int, str]] = {}
+        self.not_needed: set[str] = set()  # stages only reused stages read
 
     def release(self) -> None:
         for frame in self.cached:
@@ -114,7 +118,13 @@ class StageExecutor:
         self.frames = frames
         record = self.stage_results.setdefault(name, StageResult(name, type(stage).__name__
                                                                  .lower()))
+        record.fingerprint = self.fingerprints.get(name)
         faults.point(f"before_stage:{name}")
+        if name in self.not_needed and self.plan.schemas.get(name) is not None:
+            progress.log.info("stage %s: not computed, only reused stages read it", name)
+            return self.spark.createDataFrame([], self.plan.schemas[name])
+        if name in self.reusable and not (self.resuming and self.reusable[name][0] == generation):
+            return self._reuse(name, record)  # (resuming its own generation: resumed below)
         df = self._build(stage, frames, record)
         if not self.needs_materializing(name):
             progress.log.debug("stage %s: lazy, computed with the next stage that needs it",
@@ -135,6 +145,18 @@ class StageExecutor:
         else:
             output = self._materialize(name, gate.prepare(df), path, fused, record)
         return self._audit(name, gate, output, df.columns, record)
+
+    def _reuse(self, name: str, record: StageResult) -> DataFrame:
+        """Read an earlier attempt's staged result of the same fingerprint, and audit it
+        like a computed one (its checks are this run's)."""
+        generation, path = self.reusable[name]
+        progress.log.info("stage %s: reused from generation %d (same code and inputs)", name,
+                          generation)
+        record.materialized, record.reused_from = True, generation
+        output = self.spark.read.parquet(path)
+        gate = QualityGate(name, self.plan.gate_checks(name), self.settings.quality,
+                           key_sets=self.plan.merge_keys(name))
+        return self._audit(name, gate, output, output.columns, record)
 
     def _build(self, stage: Any, frames: dict[str, DataFrame], record: StageResult,
                ) -> DataFrame:

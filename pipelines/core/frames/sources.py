@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 
 from pipelines.core.declare.spec import Source
 from pipelines.core.delta.tables import (
@@ -28,8 +29,12 @@ class SourceRead:
 
 
 def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline: str,
-                version: int | None = None) -> SourceRead:
-    """Open ``source`` lazily. Missing input raises :class:`InputDataError` (exit code 5)."""
+                version: int | None = None,
+                keep_files: Callable[[DataFrame, Source], Column | None] | None = None,
+                ) -> SourceRead:
+    """Open ``source`` lazily. Missing input raises :class:`InputDataError` (exit code 5).
+    ``keep_files(raw, source)``: a condition on a file source's ``_metadata`` choosing the
+    files read (a canary's sample), applied before the declared view."""
     if source.format == "delta":
         path = table_path(warehouse, source.table)
         latest = current_version(spark, path)
@@ -57,6 +62,9 @@ def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline
     for key, value in options.items():
         reader = reader.option(key, value)
     frame = reader.format(source.format).load(path)
+    chosen = keep_files(frame, source) if keep_files is not None else None
+    if chosen is not None:
+        frame = frame.where(chosen)
     return SourceRead(source.name, path, None, declared_view(frame, source))
 
 

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("pipeline")
         p.add_argument("--date", required=True, help="logical date, YYYY-MM-DD")
         p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+        p.add_argument("--select", action="append", default=[], metavar="NODE[+]",
+                       help="only this sink, or stage and the sinks it feeds (NODE+: and "
+                            "everything downstream), with what they need; repeatable")
         _common(p)
         if name == "run":
             p.add_argument("--force", action="store_true",
@@ -64,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "<warehouse>/_canary that production never reads")
             p.add_argument("--sample", type=float, default=0.01, metavar="FRACTION",
                            help="--canary: the share of rows (or keys) kept (default 0.01)")
+            p.add_argument("--sample-unit", default="files", choices=("files", "rows"),
+                           help="--canary without --sample-by: sample whole input files "
+                                "(default; the others are never read) or rows of every file")
             p.add_argument("--sample-by", default="", metavar="COL[,COL]",
                            help="--canary: keep whole keys of these columns, in every source "
                                 "that has them (default: rows of the file sources)")

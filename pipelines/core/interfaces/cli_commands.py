@@ -46,9 +46,11 @@ def _spark(settings: Settings) -> Any:
 def _plan(args: argparse.Namespace, settings: Settings, *, date: str | None = None) -> Any:
     from pipelines.core.config.registry import find_pipeline
     from pipelines.core.planning.plan import make_plan
+    from pipelines.core.planning.selection import parse_selectors
 
     pipeline = find_pipeline(args.pipeline, settings.pipeline_packages)
-    return make_plan(pipeline, date or args.date, _kv(args.param, "--param"))
+    return make_plan(pipeline, date or args.date, _kv(args.param, "--param"),
+                     select=parse_selectors(getattr(args, "select", None) or []))
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,15 +66,23 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.core.execution.reuse import reuse_preview
     from pipelines.core.planning.analysis import check_schemas
     from pipelines.core.planning.render import render_plan
+    from pipelines.core.records.ledger import Ledger
 
     plan = _plan(args, settings)
     spark = _spark(settings)
     schemas = check_schemas(spark, plan)
     plan.schemas.update(schemas)
-    text = render_plan(plan, settings.warehouse_path, settings.salting)
-    _emit(args, {"status": "ok", **plan.to_dict(settings.salting)}, text)
+    previous = Ledger(spark, settings.warehouse_path).runs(plan.name, plan.date)
+    reuse = (reuse_preview(spark, settings, plan, previous) if previous
+             else dict.fromkeys(plan.order, "compute"))
+    if not plan.selected and "reuse" not in " ".join(reuse.values()):
+        reuse = {}  # a whole run computing everything says nothing new
+    text = render_plan(plan, settings.warehouse_path, settings.salting, reuse=reuse)
+    _emit(args, {"status": "ok", **plan.to_dict(settings.salting), "reuse": reuse or None},
+          text)
     return ExitCode.OK
 
 
@@ -84,6 +94,7 @@ def _summary(result: Any) -> str:
     for s in result.stages:
         rows = "-" if s.rows_out is None else s.rows_out
         extra = f" fused into {s.fused_into}" if s.fused_into else ""
+        extra += f" reused from generation {s.reused_from}" if s.reused_from else ""
         salt = (s.salting or {}).get("decision")
         extra += f" [{salt}]" if salt and salt != "off" else ""
         dropped = f", {s.rows_dropped} quarantined" if s.rows_dropped else ""
@@ -118,7 +129,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
         settings = canary_settings(settings)
         sample = Sample(args.sample, tuple(c.strip() for c in args.sample_by.split(",")
-                                           if c.strip()))
+                                           if c.strip()), unit=args.sample_unit)
         args.force = True
     plan = _plan(args, settings)
     with PipelineLock(settings.lock_path, plan.name, date=plan.date) as lock:

@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,9 @@ class Plan:
     consumers: dict[str, tuple[str, ...]]
     footprint: tuple[SinkFootprint, ...]
     schemas: dict[str, Any] = field(default_factory=dict)
+    # ``--select``: the selectors, and the whole pipeline's stage and sink counts
+    selected: tuple[str, ...] = ()
+    whole: tuple[int, int] = (0, 0)
 
     @property
     def name(self) -> str:
@@ -71,6 +74,11 @@ class Plan:
 
     def stage(self, name: str) -> Any:
         return self.pipeline.node(name)
+
+    @property
+    def selected_sinks(self) -> tuple[str, ...] | None:
+        """The sinks a ``--select`` run publishes (None: the whole pipeline runs)."""
+        return tuple(sorted(self.sinks)) if self.selected else None
 
     def gate_checks(self, name: str) -> list[Expectation]:
         """The checks of one stage's quality gate: its own and those of the sinks it feeds."""
@@ -97,6 +105,7 @@ class Plan:
         return {
             "pipeline": self.name,
             "params": self.params,
+            "selected": list(self.selected) or None,
             "sources": [
                 {"name": s.name, "format": s.format, "table": s.table, "path": s.path,
                  "where": s.where}
@@ -149,8 +158,21 @@ def render(template: str, params: Mapping[str, str], *, pipeline: str, where: st
     return template.format(**params)
 
 
-def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = None) -> Plan:
-    """Validate ``pipeline`` as plain data and render it for one logical ``date``."""
+def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = None, *,
+              select: Sequence[str] = ()) -> Plan:
+    """Validate ``pipeline`` as plain data and render it for one logical ``date``; with
+    ``select``, the plan of the part of it the selectors need (the whole is validated)."""
+    plan = _make_plan(pipeline, date, params)
+    if not select:
+        return plan
+    from pipelines.core.planning.selection import select as select_part
+
+    part = _make_plan(select_part(pipeline, select), date, params)
+    return _replace(part, selected=tuple(select),
+                    whole=(len(pipeline.stages), len(pipeline.sinks)))
+
+
+def _make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None) -> Plan:
     name = pipeline.name
     run_params = _run_params(pipeline, date, params or {})
     _check_names(pipeline)

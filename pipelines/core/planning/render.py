@@ -31,8 +31,15 @@ def _describe(stage: Any) -> str:
     return describe_relational(stage) or type(stage).__name__
 
 
-def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None) -> str:
-    lines = [f"pipeline {plan.name} for {plan.date}", "", "sources:"]
+def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None, *,
+                reuse: dict[str, str] | None = None) -> str:
+    """The plan as text; ``reuse`` says per stage whether a run now would compute it or read
+    an earlier generation's staged result."""
+    lines = [f"pipeline {plan.name} for {plan.date}"]
+    if plan.selected:
+        lines.append(f"selected: {', '.join(plan.selected)} ({len(plan.order)} of "
+                     f"{plan.whole[0]} stages, {len(plan.sinks)} of {plan.whole[1]} sinks)")
+    lines += ["", "sources:"]
     for s in plan.sources.values():
         where = f" where {s.where}" if s.where else ""
         what = s.table if s.format == "delta" else s.path
@@ -43,6 +50,8 @@ def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None)
         inputs = " + ".join(stage.inputs)
         lines.append(f"  {name:<20} <- {inputs}")
         lines.append(f"  {'':<20}    {_describe(stage)}")
+        if reuse and name in reuse:
+            lines.append(f"  {'':<20}    run now: {reuse[name]}")
         note = salting_note(stage, salting)
         if note:
             lines.append(f"  {'':<20}    {note}")

@@ -21,7 +21,7 @@ __all__ = ["code_hash", "config_hash", "files_fingerprint", "local_path", "local
 
 # where the data lives and how a run is operated, not what it computes
 _IGNORED_SETTINGS = ("env", "warehouse", "log_level", "retries", "lock_dir", "secrets", "timezone",
-                     "pipeline_packages", "materialize")
+                     "pipeline_packages", "materialize", "keep_staging")
 
 
 def _source(module_name: str) -> str:

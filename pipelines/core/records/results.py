@@ -26,6 +26,8 @@ class StageResult:
     retries: int = 0
     salting: dict[str, Any] | None = None
     skew: dict[str, Any] | None = None
+    fingerprint: str | None = None  # what its output depends on (planning/stage_fingerprint)
+    reused_from: int | None = None  # the generation whose staged result it read
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
