@@ -7,8 +7,7 @@ WithColumns, Join on differently named keys, an ``overwrite`` sink) run by the f
 every guarantee (ledger, staging, idempotent commit), (b) the query written by hand with
 pyspark and delta-spark, (c) the same pipeline with its filtering, computing and renaming in
 Map stages. Prints the median wall time of each, the ratios declared / hand-written (target
-<= 1.05) and declared / Map, and the bytes each read from the files (Spark's input metrics:
-a figure noise does not move, showing what the scans skipped).
+<= 1.05) and declared / Map, and the Spark jobs each side ran (a figure noise does not move).
 Usage: benchmarks/bench_declared.py [--rows N] [--repeats K]
 """
 
@@ -18,7 +17,6 @@ import argparse
 import shutil
 import sys
 import tempfile
-from typing import NamedTuple
 
 from _common import Cost, cost_of, in_turn, median, plain_spark
 
@@ -130,31 +128,12 @@ def through_framework(spark, settings, pipeline) -> None:
         raise RuntimeError(f"{pipeline.name}: {result.status}")
 
 
-class Measured(NamedTuple):
-    cost: Cost
-    input_bytes: int
-
-
-def input_bytes(spark) -> int:
-    """Bytes every stage of the application has read from files so far."""
-    gateway = spark.sparkContext._gateway
-    stages = spark.sparkContext._jsc.sc().statusStore().stageList(
-        None, False, False, gateway.new_array(gateway.jvm.double, 0), None)
-    return sum(int(stages.apply(i).inputBytes()) for i in range(stages.size()))
-
-
-def measured(spark, fn) -> Measured:
-    before = input_bytes(spark)
-    cost = cost_of(spark, fn)
-    return Measured(cost, input_bytes(spark) - before)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    spark = plain_spark(spark__ui__retainedJobs="100000", spark__ui__retainedStages="100000")
+    spark = plain_spark(spark__ui__retainedJobs="100000")
     from pipelines.core.config.settings import load_settings
 
     root = tempfile.mkdtemp(prefix="bench-declared-")
@@ -170,22 +149,21 @@ def main() -> None:
     }
     for run in runs.values():  # warm every path once (JIT, Delta classes); not counted
         run()
-    results: dict[str, list[Measured]] = {side: [] for side in runs}
+    results: dict[str, list[Cost]] = {side: [] for side in runs}
     for i in range(args.repeats):
         for side, run in in_turn(i, list(runs.items())):
-            results[side].append(measured(spark, run))
+            results[side].append(cost_of(spark, run))
         print(f"repeat {i + 1}: " + ", ".join(
-            f"{side} {r[-1].cost.wall_s:.1f}s ({r[-1].input_bytes / 2**20:.1f} MiB read)"
+            f"{side} {r[-1].wall_s:.1f}s ({r[-1].jobs} Spark jobs)"
             for side, r in results.items()), flush=True)
-    wall = {side: median([m.cost.wall_s for m in r]) for side, r in results.items()}
-    read = {side: median([m.input_bytes for m in r]) for side, r in results.items()}
+    wall = {side: median([c.wall_s for c in r]) for side, r in results.items()}
+    jobs = {side: median([c.jobs for c in r]) for side, r in results.items()}
     print(f"rows={args.rows} declared_median_s={wall['declared']:.1f} "
           f"hand_median_s={wall['hand-written']:.1f} maps_median_s={wall['Map stages']:.1f} "
           f"ratio_declared_over_hand={wall['declared'] / wall['hand-written']:.3f} "
           f"ratio_declared_over_maps={wall['declared'] / wall['Map stages']:.3f} "
-          f"mib_read_declared={read['declared'] / 2**20:.1f} "
-          f"mib_read_hand={read['hand-written'] / 2**20:.1f} "
-          f"mib_read_maps={read['Map stages'] / 2**20:.1f}")
+          f"spark_jobs_declared={jobs['declared']:g} spark_jobs_hand={jobs['hand-written']:g} "
+          f"spark_jobs_maps={jobs['Map stages']:g}")
     shutil.rmtree(root, ignore_errors=True)
     sys.stdout.flush()
 
