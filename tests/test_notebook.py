@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
@@ -17,6 +18,7 @@ def describe_the_exploration_notebook():
         assert all(not c.get("outputs") and not c.get("execution_count")
                    for c in nb.cells if c.cell_type == "code")
 
+    @pytest.mark.slow  # a fresh process or notebook kernel: make test-slow
     def it_runs_every_cell_without_error(tmp_path, monkeypatch):
         monkeypatch.setenv("NOTEBOOK_WAREHOUSE", str(tmp_path / "wh"))
         monkeypatch.setenv("PIPELINES_ENV", "test")

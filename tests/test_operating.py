@@ -9,6 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from pipelines.core.delta.tables import commit_info, current_version
 from tests.helpers import DATE, cli
 
@@ -53,6 +55,7 @@ def describe_the_command_line():
 
 
 def describe_the_cron_wrapper():
+    @pytest.mark.slow  # a fresh process or notebook kernel: make test-slow
     def it_runs_from_an_empty_environment_and_mails_one_line_when_a_night_fails(tmp_path):
         warehouse, logs = tmp_path / "wh", tmp_path / "logs"
         _land(str(warehouse))

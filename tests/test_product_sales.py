@@ -18,6 +18,7 @@ from schemas.sales import RAW_ORDERS
 from tests.helpers import cli, delta_rows, table
 
 DAYS = ("2026-11-24", "2026-11-25")
+pytestmark = pytest.mark.slow  # two nights of the star schema (make demo runs it too)
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,7 @@ def describe_an_scd2_sink():
             (4, "bronze", "2026-01-02", None, True)]), ignore_row_order=True,
             ignore_nullable=True)
 
+    @pytest.mark.slow  # three more MERGEs: make test-slow
     def it_treats_a_null_becoming_a_value_as_a_change(spark, warehouse):
         path = f"{warehouse}/tables/dim"
         _load(spark, path, [(1, None)], "2026-01-01")
@@ -70,6 +71,7 @@ def describe_an_scd2_sink():
             (1, "gold", "2026-01-02", None, True)]), ignore_row_order=True,
             ignore_nullable=True)
 
+    @pytest.mark.slow  # make test-slow
     def it_commits_nothing_when_the_same_generation_is_published_again(spark, warehouse):
         path = f"{warehouse}/tables/dim"
         _load(spark, path, [(1, "gold")], "2026-01-01")

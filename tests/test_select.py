@@ -104,6 +104,7 @@ def describe_a_selected_run():
                             warehouse=star)
         assert set(plan["reuse"].values()) == {"compute"}
 
+    @pytest.mark.slow  # three more runs: make test-slow
     def it_reuses_nothing_once_a_succeeded_run_removed_its_staging(capsys, star):
         assert cli(capsys, "run", "product_sales", "--date", DAY, warehouse=star)[0] == 0
         code, out, _ = cli(capsys, "run", "product_sales", "--date", DAY, "--select",

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines.core.execution.session import delta_package
 from pipelines.demo.orders_data import generate
 from tests.helpers import DATE
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def describe_spark_submit():
+    @pytest.mark.slow  # a fresh process or notebook kernel: make test-slow
     def it_runs_the_nightly_pipeline_on_the_submitted_session(spark, warehouse):
         generate(spark, warehouse, DATE, rows=300, customers=40, seed=9)
         bin_dir = Path(sys.executable).parent
