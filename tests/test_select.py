@@ -90,6 +90,12 @@ def describe_a_selected_run():
                              "dim_product", *KEEP, warehouse=star)
         assert (code, again["status"]) == (0, "skipped")
 
+        # --recompute reads nothing staged
+        code, fresh, err = cli(capsys, "run", "product_sales", "--date", DAY, "--select",
+                               "top_products", "--force", "--recompute", *KEEP, warehouse=star)
+        assert code == 0, err
+        assert not any(s["reused_from"] for s in fresh["stages"])
+
     def it_plans_what_a_run_would_reuse_and_recompute(capsys, star):
         assert cli(capsys, "run", "product_sales", "--date", DAY, *KEEP, warehouse=star)[0] == 0
         code, plan, _ = cli(capsys, "plan", "product_sales", "--date", DAY, "--select",

@@ -67,7 +67,7 @@ class Runner:
                  force: bool = False, resume: bool = False, validate: bool = True,
                  lock: PipelineLock | None = None, timeout_s: float | None = None,
                  spark_start_s: float = 0.0, sample: Sample | None = None,
-                 promote: Staged | None = None) -> None:
+                 promote: Staged | None = None, reuse: bool = True) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
         starts); by default the run takes it itself. ``timeout_s``: past it, the running
         Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
@@ -89,6 +89,7 @@ class Runner:
         self.spark_start_s = spark_start_s  # the caller's time starting Spark, a phase of the run
         self.sample = sample  # a canary's sample of the inputs
         self.promote = promote  # a staged run's rows, published instead of computing
+        self.reuse = reuse  # read earlier generations' staged stages of the same fingerprint
         self.origin = time.time() - spark_start_s
         self.timed_out = threading.Event()
 
@@ -258,7 +259,7 @@ class Runner:
         with self._phase(result, "sources"):
             frames, result.inputs = self._open_sources(chosen)
             self.stages.fingerprints = stage_fingerprints(plan, result.inputs, config)
-            if not self.sample:  # a canary computes from its sample, always
+            if self.reuse and not self.sample:  # a canary computes from its sample, always
                 self.stages.reusable = reusable_stages(self.spark, self.warehouse, plan,
                                                        previous, self.stages.fingerprints)
                 self.stages.not_needed = not_needed(plan, set(self.stages.reusable))

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "run":
             p.add_argument("--force", action="store_true",
                            help="run again even if this date already succeeded")
+            p.add_argument("--recompute", action="store_true",
+                           help="compute every stage, reading no earlier generation's staged "
+                                "result")
             p.add_argument("--resume", action="store_true",
                            help="continue the failed run of this date (a plain rerun does too)")
             p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",

@@ -141,7 +141,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 result = Runner(spark, settings, plan, force=args.force, resume=args.resume,
                                 lock=lock, timeout_s=args.timeout,
-                                spark_start_s=spark_start, sample=sample).run()
+                                spark_start_s=spark_start, sample=sample,
+                                reuse=not getattr(args, "recompute", False)).run()
             finally:  # a failed run is a metric too
                 export_metrics(settings)
     _progress_end(result)
