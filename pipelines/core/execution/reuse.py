@@ -44,14 +44,14 @@ def reusable_stages(spark: SparkSession, warehouse: str, plan: Plan,
 
 
 def not_needed(plan: Plan, reused: set[str]) -> set[str]:
-    """Stages whose rows nothing uses: they feed no sink, and every stage reading them (one
-    at least) is reused or itself not needed. Their checks passed with the same inputs and
-    code in the run whose staged results are reused."""
+    """Stages whose rows nothing uses: they feed no sink, carry no check (a stage with checks
+    is audited every run, and its dropped rows quarantined), and every stage reading them
+    (one at least) is reused or itself not needed."""
     stages = set(plan.order)
     live: set[str] = set()  # stages whose rows this run uses
     for name in reversed(plan.order):
         readers = [c for c in plan.consumers.get(name, ()) if c in stages]
-        if (plan.feeds_sink(name) or not readers
+        if (plan.feeds_sink(name) or not readers or plan.gate_checks(name)
                 or any(r in live and r not in reused for r in readers)):
             live.add(name)
     return stages - live
