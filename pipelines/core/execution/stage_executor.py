@@ -136,8 +136,7 @@ class StageExecutor:
         for upstream in fused:
             if self.stage_results[upstream].fused_into is None:
                 self.stage_results[upstream].fused_into = name
-        gate = QualityGate(name, self.plan.gate_checks(name), self.settings.quality,
-                           key_sets=self.plan.merge_keys(name))
+        gate = self._gate(name)
         path = self.staging_path(generation, name)
         if self.is_resume_point(name) and self.resuming and staged(self.spark, path):
             record.resumed = True  # only an attempt whose start the ledger recorded
@@ -145,6 +144,12 @@ class StageExecutor:
         else:
             output = self._materialize(name, gate.prepare(df), path, fused, record)
         return self._audit(name, gate, output, df.columns, record)
+
+    def _gate(self, name: str) -> QualityGate:
+        """The stage's quality gate: its checks and its sinks', with the merge key sets a
+        passed uniqueness check can prove."""
+        return QualityGate(name, self.plan.gate_checks(name), self.settings.quality,
+                           key_sets=self.plan.merge_keys(name))
 
     def _reuse(self, name: str, record: StageResult) -> DataFrame:
         """Read an earlier attempt's staged result of the same fingerprint, and audit it
@@ -154,8 +159,7 @@ class StageExecutor:
                           generation)
         record.materialized, record.reused_from = True, generation
         output = self.spark.read.parquet(path)
-        gate = QualityGate(name, self.plan.gate_checks(name), self.settings.quality,
-                           key_sets=self.plan.merge_keys(name))
+        gate = self._gate(name)
         return self._audit(name, gate, output, output.columns, record)
 
     def _build(self, stage: Any, frames: dict[str, DataFrame], record: StageResult,
