@@ -13,7 +13,10 @@ value the framework's own sessions get (``conf/base.yaml``, 1000); ``--codegen-c
 gives Spark's default. The two sides take turns going first (hand-written first in odd
 repeats), because the JVM's JIT work keeps falling run after run and favours whichever runs
 later.
-Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K] [--codegen-cache N]
+With ``--fresh``, each run is a process of its own, as cron starts it: ``pipelines run`` against
+a Python process running the hand-written job, each starting its interpreter and JVM; the
+wall time of the whole process is compared.
+Usage: benchmarks/bench_pipeline.py [--rows N] [--repeats K] [--codegen-cache N] [--fresh]
 """
 
 from __future__ import annotations
@@ -95,6 +98,43 @@ def framework(wh: str, first: bool) -> None:
         raise RuntimeError(f"framework run failed with exit code {code}")
 
 
+def fresh_process(wh: str, side: str) -> float:
+    """Seconds one run takes as a process of its own (interpreter, JVM and run)."""
+    if side == "framework":
+        cmd = [str(ROOT / ".venv/bin/pipelines"), "run", "daily_revenue", "--date", DATE,
+               "--conf", f"warehouse={wh}", "--force"]
+    else:
+        cmd = [sys.executable, str(ROOT / "benchmarks/bench_pipeline.py"), "--hand-only", wh]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def fresh(rows: int, repeats: int) -> None:
+    spark = plain_spark()
+    root = tempfile.mkdtemp(prefix="bench-pipeline-fresh-")
+    wh_fw, wh_hand = f"{root}/framework", f"{root}/hand"
+    from pipelines.demo.orders_data import generate
+
+    generate(spark, wh_fw, DATE, rows=rows, customers=20_000, hot_share=0.5, seed=11,
+             bad_share=0.001, files=8)
+    spark.stop()
+    shutil.copytree(wh_fw, wh_hand)
+    fresh_process(wh_fw, "framework")  # warm the file cache and the ivy resolution alike
+    fresh_process(wh_hand, "hand")
+    times: dict[str, list[float]] = {"framework": [], "hand": []}
+    for i in range(repeats):
+        for side in in_turn(i, ["framework", "hand"]):
+            times[side].append(fresh_process(wh_fw if side == "framework" else wh_hand, side))
+        print(f"repeat {i + 1}: framework {times['framework'][-1]:.1f}s, "
+              f"hand-written {times['hand'][-1]:.1f}s", flush=True)
+    fw, hand = median(times["framework"]), median(times["hand"])
+    print(f"rows={rows} fresh_jvm framework_median_s={fw:.1f} hand_median_s={hand:.1f} "
+          f"ratio_framework_over_hand={fw / hand:.3f}")
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def import_cost(modules: list[str]) -> float:
     """Seconds a fresh interpreter spends importing ``modules`` (every framework, pipeline and
     Great Expectations module the framework runs had loaded), beyond pyspark and delta."""
@@ -124,7 +164,17 @@ def main() -> None:
     parser.add_argument("--codegen-cache", type=int, default=framework_codegen_cache(),
                         help="spark.sql.codegen.cache.maxEntries (default: the framework's "
                              "setting; Spark's own default is 100)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="each run a process of its own (interpreter and JVM started)")
+    parser.add_argument("--hand-only", metavar="WAREHOUSE",
+                        help="run the hand-written job once on WAREHOUSE (for --fresh)")
     args = parser.parse_args()
+    if args.hand_only:
+        hand_written(plain_spark(), args.hand_only)
+        return
+    if args.fresh:
+        fresh(args.rows, args.repeats)
+        return
     spark = plain_spark(spark__ui__retainedJobs="100000",  # every job counted
                         spark__sql__codegen__cache__maxEntries=str(args.codegen_cache))
     root = tempfile.mkdtemp(prefix="bench-pipeline-")

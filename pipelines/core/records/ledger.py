@@ -30,8 +30,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from pipelines.core.delta.appends import append_rows
 from pipelines.core.delta.reader import ReaderError, file_count, read_where
-from pipelines.core.delta.tables import is_delta
 from pipelines.core.errors import redact
 from pipelines.core.records.results import RUN_FORMAT
 
@@ -117,7 +117,8 @@ class RunRecord:
 
 
 class Ledger:
-    """The ledger of ``warehouse``. Reading needs no Spark (``spark=None``); appending does."""
+    """The ledger of ``warehouse``. Reading and appending need no Spark (``spark=None``);
+    compacting does."""
 
     def __init__(self, spark: SparkSession | None, warehouse: str) -> None:
         self.spark = spark
@@ -131,15 +132,7 @@ class Ledger:
             raise RuntimeError("appending to the ledger needs a SparkSession")
         return self.spark
 
-    def _ensure(self, path: str, schema: StructType) -> None:
-        spark = self._session()
-        if not is_delta(spark, path):
-            from delta.tables import DeltaTable
-
-            DeltaTable.createIfNotExists(spark).location(path).addColumns(schema).execute()
-
     def append(self, **row: Any) -> None:
-        self._ensure(self.runs_path, LEDGER_SCHEMA)
         record: dict[str, Any] = {f.name: None for f in LEDGER_SCHEMA.fields}
         record.update(row)
         # an aware UTC time: Spark would read a naive one in the process's time zone (TZ),
@@ -150,17 +143,14 @@ class Ledger:
                 record[key] = json.dumps(record[key], default=str, sort_keys=True)
             if record[key] is not None:  # environment values and URI credentials never stored
                 record[key] = redact(record[key])
-        df = self._session().createDataFrame([record], LEDGER_SCHEMA)
-        df.write.format("delta").mode("append").save(self.runs_path)
+        append_rows(self.runs_path, [record], LEDGER_SCHEMA, spark=self.spark)
 
     def append_quality(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        self._ensure(self.quality_path, QUALITY_SCHEMA)
         now = dt.datetime.now(dt.UTC)
-        data = [{**r, "ts": now} for r in rows]
-        self._session().createDataFrame(data, QUALITY_SCHEMA).write.format("delta").mode(
-            "append").save(self.quality_path)
+        append_rows(self.quality_path, [{**r, "ts": now} for r in rows], QUALITY_SCHEMA,
+                    spark=self.spark)
 
     def compact_if_due(self, *, max_files: int = COMPACT_AT_FILES) -> list[str]:
         """Bin-pack each ledger table once it holds ``max_files`` files (every run adds one
