@@ -3,13 +3,14 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 export PYSPARK_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PIPELINES_CONF_DIR ?= $(abspath conf)
 WAREHOUSE ?= warehouse
 
-.PHONY: help setup demo tpch test test-slow browser test-cluster bench bench-skew bench-quality lint \
-        package clean
+.PHONY: help setup demo tpch test test-slow browser test-cluster bench bench-small bench-fresh \
+        bench-publish bench-sdp bench-scale bench-skew bench-quality lint package clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,8 +42,27 @@ test-cluster: setup  ## submit the reference pipeline to a local standalone clus
 tpch: setup  ## TPC-H data (scale factor 0.01) and every TPC-H example pipeline, into $(WAREHOUSE)
 	WAREHOUSE=$(WAREHOUSE) bash scripts/tpch.sh
 
-bench: setup  ## framework vs hand-written PySpark on the reference pipeline
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: bench-small bench-fresh bench-publish bench-sdp bench-skew bench-scale  ## every ratio of docs/benchmarks.md (hours)
 	$(PY) benchmarks/bench_pipeline.py
+
+bench-small: setup  ## framework vs hand-written at 50,000 orders, one warm session
+	$(PY) benchmarks/bench_pipeline.py --rows 50000 --repeats 5
+
+bench-fresh: setup  ## the same, each run a fresh process (interpreter and JVM), as cron runs it
+	$(PY) benchmarks/bench_pipeline.py --fresh --rows 50000 --repeats 3
+
+bench-publish: setup  ## the framework's Delta publish vs a plain Parquet write
+	$(PY) benchmarks/bench_publish.py
+
+bench-sdp: $(BENCH_STAMP)  ## the framework vs Spark Declarative Pipelines (spark-pipelines)
+	$(PY) benchmarks/bench_sdp.py
+
+bench-scale: setup  ## time per row, driver heap and spill from 1M to 50M orders
+	$(PY) benchmarks/bench_scale.py
 
 bench-skew: setup  ## salted vs Spark defaults vs AQE off on skewed data
 	$(PY) benchmarks/bench_skew.py

@@ -7,7 +7,9 @@ process of its own, as cron starts it, taking turns, ``--repeats`` times after a
       quarantine, hot-key detection, staging, idempotent Delta commits, ledger and report;
   (b) ``spark-pipelines run --full-refresh-all`` on ``sdp_daily_revenue.py``: the same
       sources, map functions and aggregations, the same three Delta tables, through Spark
-      Connect.
+      Connect. Without a metastore, Spark's catalog lives in the process, so every SDP run
+      writes its tables anew into an empty folder; the framework writes into its existing
+      tables (new Delta versions, a MERGE into ``customer_totals``).
 Both start Spark the same way (``local[2]``, 8 shuffle partitions, delta-spark from the
 same ivy cache). Prints the wall time of each process, the ratio framework / SDP (target: at
 most 1.0) and the output tables' row counts on both sides (they must match).
@@ -58,17 +60,25 @@ def run_framework(wh: str) -> None:
 
 
 def run_sdp(project: Path, wh: str) -> None:
+    # without a metastore, Spark's catalog lives in the process: a new process knows no
+    # table and refuses to create one where the last run's files are, so every run starts
+    # from an empty folder (a full refresh is what --full-refresh-all asks anyway)
+    shutil.rmtree(f"{wh}/sdp_tables", ignore_errors=True)
+    delta_conf = ["--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
+                  "--conf", "spark.sql.catalog.spark_catalog="
+                  "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+                  "--conf", f"spark.sql.warehouse.dir={wh}/sdp_tables"]
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SDP_BENCH_WAREHOUSE": wh,
            "SDP_BENCH_DATE": DATE, "PYTHONPATH": str(ROOT),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    subprocess.run(
-        ["spark-pipelines", "--master", "local[2]", "--packages", DELTA,
-         "--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
-         "--conf", "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
-         "--conf", f"spark.sql.warehouse.dir={wh}/sdp_tables",
-         "--conf", "spark.ui.enabled=false",
-         "run", "--spec", str(project / "spark-pipeline.yml"), "--full-refresh-all"],
-        check=True, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           # the Spark Connect server the CLI starts is a JVM of its own: delta-spark and its
+           # settings reach it through these arguments
+           "PYSPARK_SUBMIT_ARGS": " ".join(["--packages", DELTA, *delta_conf, "--conf",
+                                            "spark.ui.enabled=false", "pyspark-shell"])}
+    subprocess.run(["spark-pipelines", *delta_conf, "run", "--spec",
+                    str(project / "spark-pipeline.yml"), "--full-refresh-all"],
+                   check=True, cwd=project, env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
 
 
 def row_counts(path_of: dict[str, str]) -> dict[str, int]:

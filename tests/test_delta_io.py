@@ -91,6 +91,25 @@ def describe_overwrite():
         assert_df_equality(spark.read.format("delta").load(path), new)
 
 
+def describe_statistics_columns():
+    def it_records_statistics_for_the_declared_columns_only(spark, warehouse):
+        from pipelines.core.delta.sinks import STATS_COLUMNS, table_properties
+
+        path = f"{warehouse}/tables/t"
+        df = spark.createDataFrame([(1, "a", 2.5), (2, "b", 4.0)], "id int, v string, x double")
+        sink = Sink("s", input="x", table="t", mode="overwrite", stats_columns=["id", "v"])
+        publish(spark, df, sink, path, _txn(1), pipeline="p")
+        assert table_properties(spark, path)[STATS_COLUMNS] == "id,v"
+        stats = spark.read.json(f"{path}/_delta_log/00000000000000000001.json").where(
+            "add is not null").select("add.stats").first()[0]
+        assert '"minValues":{"id":1,"v":"a"}' in stats
+        # declared differently later: the table's property follows, before the data commit
+        narrower = Sink("s", input="x", table="t", mode="overwrite", stats_columns=["id"])
+        publish(spark, df, narrower, path, _txn(2), pipeline="p")
+        assert table_properties(spark, path)[STATS_COLUMNS] == "id"
+        assert_df_equality(spark.read.format("delta").load(path), df, ignore_row_order=True)
+
+
 def describe_merge():
     def it_reports_duplicate_keys_before_merging(spark, warehouse):
         path = f"{warehouse}/tables/t"
@@ -153,3 +172,32 @@ def describe_conflicts():
             cls = getattr(dx, name)
             assert is_retryable_conflict(cls.__new__(cls))
         assert not is_retryable_conflict(ValueError("x"))
+
+
+def describe_small_appends():
+    def it_commits_rows_spark_reads_with_the_declared_schema_and_no_spark_job(spark, warehouse):
+        import datetime as dt
+
+        from pyspark.sql.types import (
+            IntegerType,
+            StringType,
+            StructField,
+            StructType,
+            TimestampType,
+        )
+
+        from pipelines.core.delta.appends import append_rows
+
+        schema = StructType([StructField("run_id", StringType(), False),
+                             StructField("attempt", IntegerType(), True),
+                             StructField("ts", TimestampType(), False)])
+        path = f"{warehouse}/_pipelines/events"
+        at = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+        append_rows(path, [{"run_id": "r1", "attempt": 1, "ts": at}], schema)  # no session
+        append_rows(path, [{"run_id": "r2", "attempt": None, "ts": at}], schema)
+        table = spark.read.format("delta").load(path)
+        assert table.schema == schema
+        expected = spark.createDataFrame(
+            [("r1", 1, at.replace(tzinfo=None)), ("r2", None, at.replace(tzinfo=None))], schema)
+        assert_df_equality(table, expected, ignore_row_order=True)
+        assert current_version(spark, path) == 1

@@ -99,9 +99,23 @@ def describe_make_plan():
             Reduce("totals", input="cleaned", keys=["user"], aggs=[agg.sum_("n")],
                    checks=too_many[:30])])
         assert (error.stage, error.message) == ("totals", "at most 62 checks may drop rows")
+        error = _error(sinks=[Sink("out", input="totals", table="t", mode="append",
+                                   stats_columns=[])])
+        assert (error.sink, error.key) == ("out", "stats_columns")
+        error = _error(sinks=[Sink("out", input="totals", table="t", mode="append",
+                                   partition_by=["user"], stats_columns=["user", "total"])])
+        assert (error.sink, error.key, error.column) == ("out", "stats_columns", "user")
 
 
 def describe_check_schemas():
+    def it_names_a_statistics_column_the_sink_does_not_get(spark):
+        plan = make_plan(_pipeline(sinks=[Sink("out", input="totals", table="t", mode="append",
+                                               stats_columns=["user", "amount"])]),
+                         "2026-11-26")
+        with pytest.raises(DefinitionError) as err:
+            check_schemas(spark, plan)
+        assert (err.value.sink, err.value.column) == ("out", "amount")
+
     def it_names_the_stage_and_column_spark_cannot_resolve(spark):
         def bad(df):
             return df.withColumn("x", F.col("amount") * 2)

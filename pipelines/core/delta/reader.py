@@ -13,8 +13,8 @@ from deltalake.exceptions import TableNotFoundError
 
 from pipelines.core.errors import UsageError
 
-__all__ = ["latest_version", "file_count", "partition_columns", "read_rows", "read_where",
-           "ReaderError"]
+__all__ = ["latest_version", "file_count", "partition_columns", "properties", "read_rows",
+           "read_where", "ReaderError"]
 
 
 class ReaderError(Exception):
@@ -46,6 +46,12 @@ def partition_columns(path: str) -> list[str] | None:
     """The table's partition columns from its log (no Spark job), None when no table."""
     table = _open(path)
     return None if table is None else list(table.metadata().partition_columns)
+
+
+def properties(path: str) -> dict[str, str] | None:
+    """The table's properties (``delta.*`` settings) from its log, None when no table."""
+    table = _open(path)
+    return None if table is None else dict(table.metadata().configuration)
 
 
 def _plain(value: Any) -> Any:

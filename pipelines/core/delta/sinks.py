@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.history import check_order, merge_history, with_history_columns
-from pipelines.core.delta.reader import ReaderError, partition_columns
+from pipelines.core.delta.reader import ReaderError, partition_columns, properties
 from pipelines.core.delta.tables import commit_info, current_version, is_delta
 from pipelines.core.errors import DefinitionError, PublishError, QualityError
 
@@ -66,17 +66,39 @@ class PublishResult:
                 "already_committed": self.skipped, "duplicate_key_check": self.key_check}
 
 
+STATS_COLUMNS = "delta.dataSkippingStatsColumns"
+
+
 def ensure_table(spark: SparkSession, path: str, df: DataFrame, partition_by: tuple[str, ...],
-                 ) -> None:
-    """Create the table (empty) before writing, so concurrent first writers cannot collide."""
+                 *, stats_columns: tuple[str, ...] | None = None) -> None:
+    """Create the table (empty) before writing, so concurrent first writers cannot collide.
+    ``stats_columns``: the columns Delta records statistics for (the table property, set at
+    creation or changed on an existing table before its data commit)."""
+    wanted = ",".join(stats_columns) if stats_columns else None
     if is_delta(spark, path):
+        if wanted is not None and table_properties(spark, path).get(STATS_COLUMNS) != wanted:
+            spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES "
+                      f"('{STATS_COLUMNS}' = '{wanted}')")
         return
     from delta.tables import DeltaTable
 
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(df.schema)
     if partition_by:
         builder = builder.partitionedBy(*partition_by)
+    if wanted is not None:
+        builder = builder.property(STATS_COLUMNS, wanted)
     builder.execute()
+
+
+def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
+    """The table's properties, from its log (delta-rs), else from Spark."""
+    try:
+        return properties(path) or {}
+    except ReaderError:
+        from delta.tables import DeltaTable
+
+        detail = DeltaTable.forPath(spark, path).detail().select("properties").first()
+        return dict(detail["properties"]) if detail is not None else {}
 
 
 def _check_schema(spark: SparkSession, path: str, df: DataFrame, sink: Sink,
@@ -176,7 +198,8 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
     """
     if sink.mode == "scd2":
         df = with_history_columns(df, date)
-    ensure_table(spark, path, df, tuple(sink.partition_by))
+    ensure_table(spark, path, df, tuple(sink.partition_by),
+                 stats_columns=None if sink.stats_columns is None else tuple(sink.stats_columns))
     df = df.select(*_check_schema(spark, path, df, sink, pipeline))
     before = current_version(spark, path)
     try:

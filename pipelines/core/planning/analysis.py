@@ -44,8 +44,9 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
     for sink in plan.sinks.values():
         schema = schemas[sink.input]
         _check_columns(name, sink.name, schema, sink.checks)
-        for col in (*sink.partition_by, *sink.keys):
-            if col not in schema.fieldNames():
+        added = SCD2_COLUMNS if sink.mode == "scd2" else ()
+        for col in (*sink.partition_by, *sink.keys, *(sink.stats_columns or ())):
+            if col not in schema.fieldNames() and col not in added:
                 raise DefinitionError(f"column '{col}' not in the output of '{sink.input}'",
                                       pipeline=name, sink=sink.name, column=col)
         if sink.schema is not None:

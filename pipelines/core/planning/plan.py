@@ -325,6 +325,15 @@ def _check_sink(pipeline: str, sink: Sink) -> None:
     if not (sink.salt_partitions == "auto" or sink.salt_partitions == "off"
             or (isinstance(sink.salt_partitions, int) and sink.salt_partitions >= 1)):
         raise DefinitionError("salt_partitions must be 'auto', 'off' or a count >= 1", **where)
+    if sink.stats_columns is not None and not (sink.stats_columns and all(
+            isinstance(c, str) and c and "," not in c for c in sink.stats_columns)):
+        raise DefinitionError("stats_columns must name at least one column", **where,
+                              key="stats_columns")
+    partitioned = [c for c in sink.stats_columns or () if c in sink.partition_by]
+    if partitioned:
+        raise DefinitionError(f"stats_columns names the partition column '{partitioned[0]}' "
+                              "(Delta skips partitions by their values, with no statistics)",
+                              **where, key="stats_columns", column=partitioned[0])
     check_sink_options(pipeline, sink)
 
 
