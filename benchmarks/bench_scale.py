@@ -27,10 +27,12 @@ GB = 1024 ** 3
 
 def spilled_bytes(spark, after_stage: int) -> tuple[int, int]:
     """(bytes spilled, highest stage id) over the stages after ``after_stage``."""
-    stages = spark.sparkContext._jsc.sc().statusStore().stageList(None)
+    gateway = spark.sparkContext._gateway
+    stages = spark.sparkContext._jsc.sc().statusStore().stageList(
+        None, False, False, gateway.new_array(gateway.jvm.double, 0), None)
     total, last = 0, after_stage
     for i in range(stages.size()):
-        stage = stages.get(i)
+        stage = stages.apply(i)
         if stage.stageId() > after_stage:
             total += int(stage.memoryBytesSpilled()) + int(stage.diskBytesSpilled())
             last = max(last, int(stage.stageId()))
