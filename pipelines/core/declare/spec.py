@@ -102,7 +102,8 @@ class Sink:
     Delta records them for the first 32 columns, which costs a write about as much again as
     the Parquet itself on a wide table; naming the columns readers filter and merge on (the
     keys, the date columns; not the partition columns, which Delta skips by their values)
-    keeps the skipping that matters and the write cheap.
+    keeps the skipping that matters and the write cheap. A declaration taken away later
+    leaves the table's property as it was (``ALTER TABLE ... UNSET TBLPROPERTIES`` resets it).
     """
 
     name: str

@@ -44,9 +44,11 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
     for sink in plan.sinks.values():
         schema = schemas[sink.input]
         _check_columns(name, sink.name, schema, sink.checks)
+        # an scd2 table's own columns (valid_from, ...) may have statistics too
         added = SCD2_COLUMNS if sink.mode == "scd2" else ()
-        for col in (*sink.partition_by, *sink.keys, *(sink.stats_columns or ())):
-            if col not in schema.fieldNames() and col not in added:
+        stats = [c for c in sink.stats_columns or () if c not in added]
+        for col in (*sink.partition_by, *sink.keys, *stats):
+            if col not in schema.fieldNames():
                 raise DefinitionError(f"column '{col}' not in the output of '{sink.input}'",
                                       pipeline=name, sink=sink.name, column=col)
         if sink.schema is not None:
