@@ -25,12 +25,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, in_turn, median, plain_spark
+import bench_pipeline as bp
+from _common import ROOT, in_turn, median, plain_spark, timed
 
-DATE = "2026-11-26"
+DATE = bp.DATE  # the date bench_pipeline.fresh_process runs
 DELTA = "io.delta:delta-spark_4.1_2.13:4.4.0"
 TABLES = ("fact_daily_revenue", "customer_totals", "clean_orders_quarantine")
 SPEC = """name: daily_revenue
@@ -51,12 +51,6 @@ def sdp_project(root: str) -> Path:
     shutil.copy(ROOT / "benchmarks/sdp_daily_revenue.py", project / "transformations")
     (project / "spark-pipeline.yml").write_text(SPEC.format(root=root))
     return project
-
-
-def run_framework(wh: str) -> None:
-    subprocess.run([str(ROOT / ".venv/bin/pipelines"), "run", "daily_revenue", "--date", DATE,
-                    "--conf", f"warehouse={wh}", "--force"], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_sdp(project: Path, wh: str) -> None:
@@ -88,12 +82,6 @@ def row_counts(path_of: dict[str, str]) -> dict[str, int]:
             for name, path in path_of.items()}
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=3_000_000)
@@ -109,7 +97,8 @@ def main() -> None:
     spark.stop()
     shutil.copytree(wh_fw, wh_sdp)
     project = sdp_project(root)
-    sides = {"framework": lambda: run_framework(wh_fw), "sdp": lambda: run_sdp(project, wh_sdp)}
+    sides = {"framework": lambda: bp.fresh_process(wh_fw, "framework"),
+             "sdp": lambda: run_sdp(project, wh_sdp)}
     for run in sides.values():  # warm-up: file cache, ivy resolution; not counted
         run()
     times: dict[str, list[float]] = {name: [] for name in sides}

@@ -129,7 +129,7 @@ class Ledger:
     # -- writing ------------------------------------------------------------------------
     def _session(self) -> SparkSession:
         if self.spark is None:
-            raise RuntimeError("appending to the ledger needs a SparkSession")
+            raise RuntimeError("compacting the ledger needs a SparkSession")
         return self.spark
 
     def append(self, **row: Any) -> None:
