@@ -119,7 +119,7 @@ def describe_rerunning_a_succeeded_date():
         assert _run(capsys, warehouse)[0] == 0
         code, out, _ = _run(capsys, warehouse)
         assert (code, out["status"], out["generation"]) == (0, "skipped", 1)
-        assert "same code, configuration and input files" in out["message"]
+        assert "same code, configuration, parameters and inputs" in out["message"]
 
     def it_publishes_a_new_generation_when_the_code_changed(spark, warehouse, capsys,
                                                             monkeypatch):
@@ -137,7 +137,7 @@ def describe_rerunning_a_succeeded_date():
         _land(warehouse, DATE, [("a", 1), ("late", 9)])
         code, out, _ = _run(capsys, warehouse)
         assert (code, out["status"], out["generation"]) == (0, "succeeded", 2)
-        assert "input events changed" in out["message"]
+        assert "input events (files) changed" in out["message"]
 
 
 def describe_staging_folders():
@@ -268,6 +268,8 @@ def describe_rollback():
         _land(warehouse, DATE, [("a", 1)])
         _land(warehouse, "2026-11-27", [("b", 2)])
         _, first, _ = _run(capsys, warehouse)
-        assert _run(capsys, warehouse, date="2026-11-27")[0] == 0
+        code, later, _ = _run(capsys, warehouse, date="2026-11-27")
+        assert code == 0
         code, out, _ = cli(capsys, "rollback", first["run_id"], warehouse=warehouse)
-        assert code == 1 and "roll back the later runs first" in out["message"]
+        assert (code, out["run_id"]) == (1, later["run_id"])
+        assert f"roll back run {later['run_id']} first" in out["message"]

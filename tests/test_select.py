@@ -88,7 +88,7 @@ def describe_a_selected_run():
         # the same selection again: already covered, skipped before Spark is asked
         code, again, _ = cli(capsys, "run", "product_sales", "--date", DAY, "--select",
                              "dim_product", *KEEP, warehouse=star)
-        assert (code, again["status"]) == (0, "skipped")
+        assert (code, again["status"]) == (0, "skipped"), again["message"]
 
         # --recompute reads nothing staged
         code, fresh, err = cli(capsys, "run", "product_sales", "--date", DAY, "--select",

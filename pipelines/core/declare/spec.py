@@ -37,12 +37,15 @@ __all__ = [
     "Stage",
     "SOURCE_FORMATS",
     "SINK_MODES",
+    "ORDER_DEPENDENT_MODES",
     "SCD2_COLUMNS",
     "JOIN_TYPES",
 ]
 
 SOURCE_FORMATS = ("delta", "json", "csv", "parquet")
 SINK_MODES = ("overwrite_partitions", "overwrite", "append", "merge", "scd2")
+# modes whose table depends on the order of commits (the last one decides what it holds)
+ORDER_DEPENDENT_MODES = ("overwrite", "merge", "scd2")
 # the columns an scd2 sink's table adds to the data: when each version of a row held
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 

@@ -13,7 +13,8 @@ from deltalake.exceptions import TableNotFoundError
 
 from pipelines.core.errors import UsageError
 
-__all__ = ["latest_version", "file_count", "partition_columns", "properties", "read_rows",
+__all__ = ["latest_version", "table_identity", "file_count", "partition_columns", "properties",
+           "read_rows",
            "read_where", "ReaderError"]
 
 
@@ -34,6 +35,15 @@ def latest_version(path: str) -> int | None:
     """The table's latest version, None when there is no Delta table at ``path``."""
     table = _open(path)
     return None if table is None else table.version()
+
+
+def table_identity(path: str) -> tuple[str | None, int | None]:
+    """(table id, latest version) from the table's log; (None, None) when there is no table.
+    The id is given when a table is created: a table dropped and created again has another."""
+    table = _open(path)
+    if table is None:
+        return None, None
+    return str(table.metadata().id), table.version()
 
 
 def file_count(path: str) -> int | None:

@@ -28,6 +28,8 @@ __all__ = [
     "TxnId",
     "publish",
     "check_contract",
+    "check_merge_keys",
+    "check_replace_where",
     "ensure_table",
     "find_commit",
 ]
@@ -205,7 +207,7 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
     try:
         if sink.mode in ("merge", "scd2"):
             if keys_proven_by is None:
-                _check_merge_keys(df, sink, pipeline)
+                check_merge_keys(df, sink, pipeline)
             _merge(spark, df, sink, path, txn, date=date, pipeline=pipeline)
         else:
             writer = (df.write.format("delta")
@@ -256,7 +258,7 @@ def _check_still_holds(spark: SparkSession, path: str, version: int, latest: int
             "generation", pipeline=pipeline, sink=sink.name, key=f"v{later}")
 
 
-def _check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:
+def check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:
     """Refuse new data with duplicate merge keys, naming a few, before Delta's MERGE would."""
     dupes = (df.groupBy(*sink.keys).count().where(F.col("count") > 1).limit(5).collect())
     if dupes:
@@ -265,6 +267,17 @@ def _check_merge_keys(df: DataFrame, sink: Sink, pipeline: str) -> None:
             f"duplicate merge keys {list(sink.keys)} in the new data, e.g. {sample}",
             pipeline=pipeline, sink=sink.name, column=",".join(sink.keys),
             failing_rows=len(dupes), samples=sample)
+
+
+def check_replace_where(df: DataFrame, sink: Sink, pipeline: str) -> None:
+    """Refuse rows outside an ``overwrite_partitions`` sink's ``replace_where`` (one query),
+    before any sink commits, as Delta would refuse them at the commit."""
+    outside = df.where(f"NOT coalesce(({sink.replace_where}), false)").limit(5).collect()
+    if outside:
+        raise DefinitionError(
+            f"rows outside the partition predicate {sink.replace_where!r} were refused, e.g. "
+            f"{[tuple(r) for r in outside[:2]]}", pipeline=pipeline, sink=sink.name,
+            key=sink.replace_where, failing_rows=len(outside))
 
 
 def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId, *,
@@ -283,7 +296,9 @@ def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId
     for key, value in conf.items():
         session.conf.set(key, value)
     if sink.mode == "scd2":
-        merge_history(session, df, sink, path, date=date, pipeline=pipeline)
+        merge_history(session, df, sink, path, date=date, pipeline=pipeline,
+                      write_options={"txnAppId": txn.app_id, "txnVersion": str(txn.version),
+                                     "userMetadata": txn.tag})
         return
     (DeltaTable.forPath(session, path).alias("t").merge(df.alias("s"), condition)
      .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())

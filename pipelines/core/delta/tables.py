@@ -9,7 +9,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 __all__ = ["table_path", "landing_path", "path_exists", "is_delta", "current_version",
-           "read_delta", "tables_root", "commit_info"]
+           "read_delta", "tables_root", "commit_info", "table_id"]
 
 
 def tables_root(warehouse: str) -> str:
@@ -99,3 +99,12 @@ def read_delta(spark: SparkSession, path: str, version: int | None = None) -> An
     if version is not None:
         reader = reader.option("versionAsOf", version)
     return reader.load(path)
+
+
+def table_id(spark: SparkSession, path: str, version: int | None = None) -> str | None:
+    """The Delta table's id (set when it is created) from its metadata, through Spark."""
+    from delta.tables import DeltaTable
+
+    del version  # the id is the same in every version of one table
+    row = DeltaTable.forPath(spark, path).detail().select("id").first()
+    return None if row is None else str(row["id"])

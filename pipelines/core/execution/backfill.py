@@ -7,10 +7,16 @@ first commits concurrent runs would race for). Before each date starts, what the
 has used so far (Spark's accounting, as for a run's cost) plus what an average finished date
 used is held against the budget: once the next date would go over it, no date starts any
 more, the ones running finish, and the rest are reported as not started.
+
+Computing runs in parallel; committing in date order where order matters: a date whose plan
+has an order-dependent sink (``overwrite``, ``merge``, ``scd2``: the last commit decides what
+the table holds) publishes only once every earlier date has ended, so a parallel backfill
+leaves every table as the sequential one would.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -21,6 +27,7 @@ from pyspark.sql import SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
+from pipelines.core.declare.spec import ORDER_DEPENDENT_MODES
 from pipelines.core.errors import ExitCode, PipelineError
 from pipelines.core.execution.concurrency import in_background
 from pipelines.core.execution.cost import CostMeter
@@ -68,15 +75,37 @@ def _over(budget: Budget, used: dict[str, Any], per_date: dict[str, float],
 
 
 def run_backfill(spark: SparkSession, settings: Settings, plans: dict[str, Plan], *,
-                 run: Callable[[Plan], RunResult], lock: PipelineLock, parallel: int = 1,
+                 run: Callable[[Plan, Callable[[], None]], RunResult], lock: PipelineLock,
+                 parallel: int = 1,
                  budget: Budget = Budget(),
                  on_result: Callable[[str, RunResult | PipelineError], None] = lambda *_: None,
                  ) -> Backfill:
-    """Run ``plans`` (date -> plan, oldest first) with ``run``; see the module's text."""
+    """Run ``plans`` (date -> plan, oldest first) with ``run(plan, before_publish)``, where
+    ``before_publish()`` returns once the run may commit (see the module's text)."""
     del lock  # held by the caller for the whole backfill; each run shares it
     meter = CostMeter(spark, started=time.time())
     out = Backfill()
     todo = list(plans.items())
+    ended = {date: threading.Event() for date in plans}
+
+    def in_date_order(date: str) -> Callable[[], None]:
+        def wait_turn() -> None:
+            if any(s.mode in ORDER_DEPENDENT_MODES for s in plans[date].sinks.values()):
+                for earlier in sorted(d for d in plans if d < date):
+                    ended[earlier].wait()
+        return wait_turn
+
+    def started(date: str, plan: Plan) -> RunResult:
+        try:
+            return run(plan, in_date_order(date))
+        finally:
+            ended[date].set()
+
+    def never_started() -> None:
+        out.not_started.extend(d for d, _ in todo)
+        for d, _ in todo:
+            ended[d].set()
+        todo.clear()
     running: dict[Future[RunResult], str] = {}
     finished = 0
 
@@ -90,8 +119,7 @@ def run_backfill(spark: SparkSession, settings: Settings, plans: dict[str, Plan]
             out.results.append({"date": date, "status": "failed", "error": exc.to_dict()})
             on_result(date, exc)
             if exc.exit_code in (ExitCode.USAGE, ExitCode.LOCKED):
-                out.not_started.extend(d for d, _ in todo)
-                todo.clear()
+                never_started()
             return
         out.results.append(result.to_dict())
         on_result(date, result)
@@ -106,12 +134,11 @@ def run_backfill(spark: SparkSession, settings: Settings, plans: dict[str, Plan]
                 why = _over(budget, used, per_date, len(running) + 1) if used else None
                 if why:
                     out.stopped_by = why
-                    out.not_started.extend(d for d, _ in todo)
-                    todo.clear()
+                    never_started()
                     break
             date, plan = todo.pop(0)
             faults.point(f"backfill_date:{date}")
-            running[in_background(lambda plan=plan: run(plan))] = date  # type: ignore[misc]
+            running[in_background(lambda d=date, p=plan: started(d, p))] = date  # type: ignore[misc]
         if not running:
             break
         done, _ = wait(list(running), return_when=FIRST_COMPLETED)

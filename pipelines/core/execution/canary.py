@@ -20,7 +20,7 @@ from pyspark.sql.types import NumericType
 
 from pipelines.core.config.sections import MetricsSettings
 from pipelines.core.config.settings import Settings
-from pipelines.core.declare.spec import Sink
+from pipelines.core.declare.spec import SCD2_COLUMNS, Sink
 from pipelines.core.delta.tables import is_delta, read_delta, table_path
 from pipelines.core.errors import UsageError
 from pipelines.core.planning.plan import Plan
@@ -82,6 +82,11 @@ def _compare(canary: DataFrame, production: DataFrame, keys: list[str]) -> dict[
     return {k: int(row[k] or 0) for k in ("added", "removed", "changed")}
 
 
+def _current(df: DataFrame) -> DataFrame:
+    """An scd2 table's current rows with its data columns only."""
+    return df.where("is_current").drop(*SCD2_COLUMNS)
+
+
 def _shift(ours: dict[str, Any], theirs: dict[str, Any]) -> float | None:
     if ours.get("mean") is None or theirs.get("mean") in (None, 0.0):
         return None
@@ -110,9 +115,10 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
                              f"{ours_path if not is_delta(spark, ours_path) else theirs_path}",
                              sink=sink.name)
         ours, theirs = read_delta(spark, ours_path), read_delta(spark, theirs_path)
-        if sink.replace_where:
-            where = sink.replace_where.format(date=plan.date, **plan.params)
-            ours, theirs = ours.where(where), theirs.where(where)
+        if sink.replace_where:  # the plan's, rendered for the date and parameters
+            ours, theirs = ours.where(sink.replace_where), theirs.where(sink.replace_where)
+        if sink.mode == "scd2":  # the dimension as it stands: one current row per key
+            ours, theirs = _current(ours), _current(theirs)
         on = _keys(sink, ours.columns, by, keys)
         if by and all(c in theirs.columns for c in by):  # production over the canary's keys
             theirs = theirs.join(ours.select(*by).distinct(), by, "left_semi")
@@ -170,7 +176,9 @@ def staged_outputs(spark: SparkSession, settings: Settings, plan: Plan,
                    run: RunRecord) -> Staged:
     """Per sink, the rows the staged ``run`` published, read back from the version it
     committed: that version of an overwritten table, its ``replace_where`` of a table whose
-    partitions it replaced, and the rows its commit added to an appended or merged one."""
+    partitions it replaced, the current rows of a dimension with history (without its history
+    columns, which the promoting run adds), and the rows its commit added to an appended or
+    merged one."""
     root = f"{settings.warehouse_path}/{CANARY_DIR}"
     versions = {o["sink"]: o["delta_version"] for o in run.data.get("outputs") or []}
     out = {}
@@ -181,8 +189,10 @@ def staged_outputs(spark: SparkSession, settings: Settings, plan: Plan,
                              sink=sink.name, key=run.run_id)
         path = table_path(root, sink.table)
         rows = read_delta(spark, path, version)
-        if sink.mode == "overwrite_partitions" and sink.replace_where:
-            rows = rows.where(sink.replace_where.format(date=plan.date, **plan.params))
+        if sink.mode == "scd2":  # the snapshot it loaded: the current rows, without history
+            rows = _current(rows)
+        elif sink.mode == "overwrite_partitions" and sink.replace_where:
+            rows = rows.where(sink.replace_where)
         elif sink.mode != "overwrite" and version > 0:
             rows = rows.exceptAll(read_delta(spark, path, version - 1))
         out[sink.name] = rows

@@ -9,27 +9,33 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.reader import ReaderError
-from pipelines.core.delta.tables import landing_path, path_exists
+from pipelines.core.delta.tables import landing_path, path_exists, table_path
 from pipelines.core.errors import ExitCode, ResumeConflictError, UsageError
 from pipelines.core.planning.plan import Plan
+from pipelines.core.records.code_fingerprint import UNDETERMINED
 from pipelines.core.records.fingerprint import (
     code_hash,
     config_hash,
+    delta_identity,
     files_fingerprint,
+    input_changes,
     local_path,
+    params_text,
 )
 from pipelines.core.records.ledger import Ledger, RunRecord
 from pipelines.core.records.results import RunResult
 
-__all__ = ["Generation", "choose_generation", "check_resumable", "changes_since",
+__all__ = ["Generation", "choose_generation", "check_resumable", "check_inputs_unchanged",
+           "changes_since", "current_inputs",
            "skipped_without_spark", "mark_skipped", "new_run_id", "now"]
 
 
@@ -60,6 +66,12 @@ def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, fo
         return Generation(1)
     latest = max(r.generation for r in previous)
     same = [r for r in previous if r.generation == latest]
+    if any(r.status in ("rolled_back", "rolling_back") for r in same):
+        if resume:
+            raise UsageError(f"{pipeline} {date} generation {latest} was rolled back; nothing "
+                             "to resume", pipeline=pipeline)
+        # Delta remembers the rolled-back generation's writes: only a new one publishes
+        return Generation(latest + 1, why=f"generation {latest} was rolled back")
     succeeded = [r for r in same if r.status == "succeeded"]
     if succeeded:
         if resume:
@@ -76,45 +88,84 @@ def choose_generation(previous: list[RunRecord], *, pipeline: str, date: str, fo
             return Generation(0)
         return Generation(latest + 1, why=f"{', '.join(changed)} changed since run "
                                           f"{succeeded[-1].run_id}")
-    if any(r.status in ("rolled_back", "rolling_back") for r in same):
-        if resume:
-            raise UsageError(f"{pipeline} {date} generation {latest} was rolled back; nothing "
-                             "to resume", pipeline=pipeline)
-        # Delta remembers the rolled-back generation's writes: only a new one publishes
-        return Generation(latest + 1, why=f"generation {latest} was rolled back")
     if force:
         return Generation(latest + 1, why="forced")
     started = [r for r in same if r.data.get("inputs") is not None]
     return Generation(latest, started[0] if started else None)
 
 
-def check_resumable(previous: RunRecord, *, pipeline: str, code: str, config: str) -> None:
-    """Refuse to resume a failed attempt whose code or configuration differ from this one's."""
-    for what, old, new in (("code", previous.code_hash, code),
-                           ("configuration", previous.config_hash, config)):
-        if old and old != new:
-            raise ResumeConflictError(
-                f"the {what} changed since the failed attempt {previous.run_id}; rerun with "
-                "--force for a fresh run", pipeline=pipeline)
+def check_resumable(previous: RunRecord, *, pipeline: str, code: str, config: str,
+                    params: Mapping[str, Any]) -> None:
+    """Refuse to resume a failed attempt whose code, configuration or parameters differ from
+    this one's (its inputs are checked as they are opened: :func:`check_inputs_unchanged`)."""
+    changed = [what for what, old, new in (
+        ("code", previous.code_hash, code), ("configuration", previous.config_hash, config))
+        if old != new or new.startswith(UNDETERMINED)]
+    recorded = previous.data.get("params")
+    if params_text(recorded) != params_text(params):
+        changed.append(f"parameters ({_params_line(recorded, params)})")
+    if changed:
+        raise ResumeConflictError(
+            f"{', '.join(changed)} changed since the failed attempt {previous.run_id}"
+            f"{_undetermined_hint(code)}; rerun with --force for a fresh run",
+            pipeline=pipeline, key=changed[0].split(" ")[0])
+
+
+def check_inputs_unchanged(previous: RunRecord, inputs: Mapping[str, Any], *,
+                           pipeline: str) -> None:
+    """Refuse to resume a failed attempt whose inputs changed: another Delta table under the
+    same name, or other files (the versions it pinned are read again, not the latest)."""
+    changed = input_changes(previous.data.get("inputs") or {}, inputs, delta_versions=False)
+    if changed:
+        source = changed[0].split(" ")[1]
+        raise ResumeConflictError(
+            f"{', '.join(changed)} changed since the failed attempt {previous.run_id}; rerun "
+            "with --force for a fresh run", pipeline=pipeline, source=source)
+
+
+def _params_line(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> str:
+    """The parameters that differ, as ``name: old -> new``."""
+    old, new = dict(old or {}), dict(new or {})
+    return ", ".join(f"{k}: {old.get(k, '(unset)')} -> {new.get(k, '(unset)')}"
+                     for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+
+
+def _undetermined_hint(code: str) -> str:
+    return (" (the code's dependencies cannot be determined: see `pipelines plan`)"
+            if code.startswith(UNDETERMINED) else "")
+
+
+def current_inputs(spark: SparkSession | None, plan: Plan, warehouse: str,
+                   ) -> dict[str, dict[str, Any]]:
+    """What each source would read now, as the ledger records it: a Delta table's id and
+    version, a file source's change token (None when its files are missing). Without
+    ``spark``, only what delta-rs and a local listing can tell (else ``ValueError``)."""
+    inputs: dict[str, dict[str, Any]] = {}
+    for source in plan.sources.values():
+        if source.format == "delta":
+            table_id, version = delta_identity(spark, table_path(warehouse, source.table))
+            inputs[source.name] = {"table_id": table_id, "version": version}
+        else:
+            path = landing_path(warehouse, source.path)
+            inputs[source.name] = {"version": None, "fingerprint": files_fingerprint(
+                spark, path) if _exists(spark, path) else None}
+    return inputs
 
 
 def changes_since(spark: SparkSession | None, plan: Plan, warehouse: str, run: RunRecord, *,
                   code: str, config: str) -> list[str]:
-    """What differs from the succeeded ``run``: its code, its configuration, or the files of
-    a file source (names, sizes, modification times). A Delta source's new commits do not
-    count: a shared table gains commits for other dates; ``--force`` reruns then. Without
-    ``spark``, only local files can be listed (others raise ``ValueError``)."""
+    """What differs from the succeeded ``run``, everything its result depends on: its code
+    (reachable user modules, values read, framework), its configuration, its parameters, and
+    its inputs (a Delta source's table id and version, a file source's change tokens).
+    Without ``spark``, only what delta-rs and a local listing can tell (else ``ValueError``)."""
     changed = [what for what, old, new in (("code", run.code_hash, code),
                                            ("configuration", run.config_hash, config))
-               if old and old != new]
-    recorded = run.data.get("inputs") or {}
-    for source in plan.sources.values():
-        if source.format == "delta":
-            continue
-        path = landing_path(warehouse, source.path)
-        now = files_fingerprint(spark, path) if _exists(spark, path) else None
-        if recorded.get(source.name, {}).get("fingerprint") != now:
-            changed.append(f"input {source.name}")
+               if old != new or new.startswith(UNDETERMINED)]
+    recorded = run.data.get("params")
+    if params_text(recorded) != params_text(plan.params):
+        changed.append(f"parameters ({_params_line(recorded, plan.params)})")
+    changed += input_changes(run.data.get("inputs") or {},
+                             current_inputs(spark, plan, warehouse))
     return changed
 
 
@@ -142,7 +193,7 @@ def mark_skipped(result: RunResult, previous: list[RunRecord]) -> None:
     result.status, result.exit_code = "skipped", ExitCode.OK
     result.generation, result.attempt = last.generation, last.attempt
     result.message = (f"{result.pipeline} {result.date} already succeeded in run "
-                      f"{last.run_id} with the same code, configuration and input files; "
+                      f"{last.run_id} with the same code, configuration, parameters and inputs; "
                       "use --force to run it again")
 
 
@@ -156,7 +207,7 @@ def skipped_without_spark(settings: Settings, plan: Plan, *, force: bool = False
         return None
     try:
         previous = Ledger(None, settings.warehouse_path).runs(plan.name, plan.date)
-        code, config = code_hash(plan.pipeline), config_hash(settings)
+        code, config = code_hash(plan.declared_pipeline), config_hash(settings)
         chosen = choose_generation(
             previous, pipeline=plan.name, date=plan.date, force=False, resume=resume,
             changed_since=lambda run: changes_since(None, plan, settings.inputs_path, run,

@@ -11,7 +11,14 @@ from pyspark.sql import functions as F
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Sink
-from pipelines.core.delta.sinks import PublishResult, TxnId, check_contract, publish
+from pipelines.core.delta.sinks import (
+    PublishResult,
+    TxnId,
+    check_contract,
+    check_merge_keys,
+    check_replace_where,
+    publish,
+)
 from pipelines.core.delta.tables import table_path
 from pipelines.core.execution.failures import classify, with_retries
 from pipelines.core.planning.plan import Plan
@@ -42,15 +49,30 @@ class Publisher:
         self.stage_results = stage_results
         self.quality = quality
         self.run_id = run_id  # named in every commit's userMetadata
+        self.keys_checked: dict[str, str] = {}  # sink -> how its keys were shown unique
 
     def check_contracts(self, data: dict[str, DataFrame]) -> None:
-        """Every sink's table contract (columns, types, partitioning) against the data it is
-        about to get (``data`` by sink name), all before the first commit: a sink that would
-        fail on its schema fails the run while every table is as it was."""
+        """Everything that can refuse a sink, for every sink, before the first commit: its
+        table contract (columns, types, partitioning, an scd2 table's date order) against the
+        data it is about to get (``data`` by sink name), a merge or scd2 sink's duplicate keys
+        (unless a passed uniqueness check proved them unique), and rows outside an
+        ``overwrite_partitions`` sink's ``replace_where``. A sink that would fail fails the
+        run while every table is as it was."""
         for sink in self.plan.sinks.values():
             check_contract(self.spark, data[sink.name], sink,
                            table_path(self.warehouse, sink.table), pipeline=self.plan.name,
                            date=self.plan.date)
+            if sink.keys and sink.mode in ("merge", "scd2"):
+                proven = self._keys_proven(sink)
+                if proven is None:
+                    check_merge_keys(data[sink.name], sink, self.plan.name)
+                self.keys_checked[sink.name] = proven or "query"
+            if sink.mode == "overwrite_partitions" and sink.replace_where:
+                check_replace_where(data[sink.name], sink, self.plan.name)
+
+    def _keys_proven(self, sink: Sink) -> str | None:
+        return next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
+                     if q.stage == sink.input), None) if sink.keys else None
 
     def publish(self, sink: Sink, df: DataFrame, generation: int) -> PublishResult:
         path = table_path(self.warehouse, sink.table)
@@ -60,8 +82,7 @@ class Publisher:
                              self.run_id)
         try:
             faults.point(f"before_publish:{sink.name}")
-            proven = next((q.unique_keys.get(tuple(sink.keys)) for q in self.quality
-                           if q.stage == sink.input), None) if sink.keys else None
+            proven = self.keys_checked.get(sink.name) or self._keys_proven(sink)
             with faults.timer(f"during_publish:{sink.name}"):
                 out = with_retries(
                     lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,

@@ -8,17 +8,15 @@ for later reruns (``--select``, a change to one stage) instead of removing them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
-from pipelines.core.delta.tables import current_version, landing_path, table_path
+from pipelines.core.execution.generations import current_inputs
 from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.stage_executor import staged
 from pipelines.core.planning.plan import Plan
 from pipelines.core.planning.stage_fingerprint import stage_fingerprints
-from pipelines.core.records.fingerprint import config_hash, files_fingerprint
+from pipelines.core.records.fingerprint import config_hash
 from pipelines.core.records.ledger import RunRecord
 
 __all__ = ["reusable_stages", "reuse_preview", "not_needed"]
@@ -32,6 +30,8 @@ def reusable_stages(spark: SparkSession, warehouse: str, plan: Plan,
     root = staging_root(warehouse, plan.name, plan.date)
     found: dict[str, tuple[int, str]] = {}
     for run in sorted(previous, key=lambda r: r.generation, reverse=True):
+        if run.status in ("rolled_back", "rolling_back"):
+            continue  # a rolled-back generation is never reused
         for stage in run.data.get("stages") or []:
             name = stage.get("name")
             if (name in found or name not in fingerprints
@@ -61,15 +61,7 @@ def reuse_preview(spark: SparkSession, settings: Settings, plan: Plan,
                   previous: list[RunRecord]) -> dict[str, str]:
     """For ``plan``: what a run now would do with each stage, ``reuse generation N`` or
     ``compute``, from the inputs as they are now (nothing is read but metadata)."""
-    inputs: dict[str, Any] = {}
-    for source in plan.sources.values():
-        if source.format == "delta":
-            path = table_path(settings.inputs_path, source.table)
-            inputs[source.name] = {"version": current_version(spark, path)}
-        else:
-            path = landing_path(settings.inputs_path, source.path)
-            inputs[source.name] = {"version": None,
-                                   "fingerprint": files_fingerprint(spark, path)}
+    inputs = current_inputs(spark, plan, settings.inputs_path)
     fingerprints = stage_fingerprints(plan, inputs, config_hash(settings))
     found = reusable_stages(spark, settings.warehouse_path, plan, previous, fingerprints)
     idle = not_needed(plan, set(found))

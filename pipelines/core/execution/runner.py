@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from functools import partial
@@ -26,7 +26,6 @@ from pipelines.core.config.settings import Settings
 from pipelines.core.errors import (
     ExitCode,
     QualityError,
-    ResumeConflictError,
     RunTimeoutError,
     UsageError,
 )
@@ -38,6 +37,7 @@ from pipelines.core.execution.failures import classify
 from pipelines.core.execution.generations import (
     Generation,
     changes_since,
+    check_inputs_unchanged,
     check_resumable,
     choose_generation,
     mark_skipped,
@@ -67,7 +67,8 @@ class Runner:
                  force: bool = False, resume: bool = False, validate: bool = True,
                  lock: PipelineLock | None = None, timeout_s: float | None = None,
                  spark_start_s: float = 0.0, sample: Sample | None = None,
-                 promote: Staged | None = None, reuse: bool = True) -> None:
+                 promote: Staged | None = None, reuse: bool = True,
+                 before_publish: Callable[[], None] | None = None) -> None:
         """``lock``: the pipeline's lock, already taken (the CLI takes it before Spark
         starts); by default the run takes it itself. ``timeout_s``: past it, the running
         Spark jobs are cancelled and the run ends with :class:`RunTimeoutError`."""
@@ -90,8 +91,15 @@ class Runner:
         self.sample = sample  # a canary's sample of the inputs
         self.promote = promote  # a staged run's rows, published instead of computing
         self.reuse = reuse  # read earlier generations' staged stages of the same fingerprint
+        self.before_publish = before_publish  # returns once this run may commit (backfill)
         self.origin = time.time() - spark_start_s
+        if timeout_s is not None and not timeout_s > 0:
+            raise UsageError(f"timeout must be a positive number of seconds, not {timeout_s}",
+                             pipeline=plan.name, key="timeout")
         self.timed_out = threading.Event()
+        self.ended = threading.Event()  # stops the timeout's canceller
+        self.committing = 0  # sink commits in flight, never cancelled
+        self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -112,7 +120,7 @@ class Runner:
             self._run(result)
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
             error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
-            if self.timed_out.is_set():
+            if self.timed_out.is_set() and not isinstance(error, RunTimeoutError):
                 error = RunTimeoutError(f"the run took longer than --timeout {self.timeout_s:g}s;"
                                         " its Spark jobs were cancelled", pipeline=self.plan.name)
             result.status = ("quality_failed" if isinstance(error, QualityError)
@@ -125,6 +133,7 @@ class Runner:
                 raise error from exc
             raise
         finally:
+            self.ended.set()
             if timer is not None:
                 timer.cancel()
             self.stages.release()
@@ -137,12 +146,18 @@ class Runner:
         return result
 
     def _start_timer(self) -> threading.Timer | None:
+        """Past ``timeout_s``: the run's Spark jobs are cancelled as they start (except while
+        a sink commits: a commit in flight completes), and the run ends at its next check
+        (before each stage, before and after each sink's commit) with exit code 6."""
         if self.timeout_s is None:
             return None
 
         def expire() -> None:
             self.timed_out.set()
-            self.spark.sparkContext.cancelAllJobs()
+            while not self.ended.is_set():
+                if not self.committing:
+                    self.spark.sparkContext.cancelAllJobs()
+                self.ended.wait(0.5)
 
         timer = threading.Timer(self.timeout_s, expire)
         timer.daemon = True
@@ -227,7 +242,7 @@ class Runner:
         plan = self.plan
         with self._phase(result, "decide"):
             previous = self.ledger.runs(plan.name, plan.date)
-            code, config = code_hash(plan.pipeline), config_hash(self.settings)
+            code, config = code_hash(plan.declared_pipeline), config_hash(self.settings)
             chosen = choose_generation(
                 previous, pipeline=plan.name, date=plan.date, force=self.force,
                 resume=self.resume,
@@ -248,7 +263,8 @@ class Runner:
         attempt = 1 + sum(1 for r in previous if r.generation == generation)
         result.generation, result.attempt = generation, attempt
         if chosen.resume_from is not None:
-            check_resumable(chosen.resume_from, pipeline=plan.name, code=code, config=config)
+            check_resumable(chosen.resume_from, pipeline=plan.name, code=code, config=config,
+                            params=plan.params)
             self.stages.resuming = True
         progress.log.info("%s %s: generation %d attempt %d, %d stages, %d sinks%s", plan.name,
                           plan.date, generation, attempt, len(plan.order), len(plan.sinks),
@@ -274,6 +290,7 @@ class Runner:
                 self._check_time()
                 frames[name] = self.stages.run(name, frames, generation)
             self._await_start()
+            self._check_time()
         with self._phase(result, "publish"):
             self._publish_all(result, {s.name: frames[s.input] for s in plan.sinks.values()},
                               generation)
@@ -299,6 +316,9 @@ class Runner:
         """Publish ``data`` (by sink name), then the quarantined rows."""
         plan = self.plan
         self._check_time()
+        if self.before_publish is not None:
+            self.before_publish()
+            self._check_time()
         self.publisher.check_contracts(data)
         faults.point("before_publish")
         publishes = [partial(self.publisher.publish, sink, data[sink.name], generation)
@@ -307,9 +327,25 @@ class Runner:
                               run_id=self.run_id)
                       for stage, bad in self.stages.quarantine.items()]
         # each commit is recorded as it lands: a later failure leaves the ledger exact
-        run_concurrently([partial(_recorded, p, result.outputs) for p in publishes],
+        run_concurrently([partial(self._recorded, p, result.outputs) for p in publishes],
                          self.settings.publish_threads)
         faults.point("after_publish")
+        self._check_time()
+
+    def _recorded(self, publish: Any, outputs: list[dict[str, Any]]) -> None:
+        """One sink's commit, recorded as it lands; the timeout is checked before it starts
+        and after it landed, never during it."""
+        self._check_time()
+        with self._lock:
+            self.committing += 1
+        try:
+            out = publish().to_dict()
+        finally:
+            with self._lock:
+                self.committing -= 1
+        outputs.append(out)  # list.append is atomic: publishes may run at once
+        progress.published(out)
+        self._check_time()
 
     def _open_sources(self, chosen: Generation) -> tuple[dict[str, DataFrame], dict[str, Any]]:
         """Every source opened lazily (a resumed attempt's Delta inputs at its pinned versions),
@@ -330,15 +366,11 @@ class Runner:
                 sampled.append(source.name)
             inputs[source.name] = {"location": read.location, "version": read.version}
             if source.format == "delta":
-                continue
-            fp = files_fingerprint(self.spark, read.location)
-            inputs[source.name]["fingerprint"] = fp
-            old = pinned.get(source.name, {}).get("fingerprint")
-            if old and old != fp:
-                raise ResumeConflictError(
-                    f"input {source.name} changed since the failed attempt "
-                    f"{resumed.run_id if resumed else ''}; rerun with --force for a fresh run",
-                    pipeline=self.plan.name, source=source.name)
+                inputs[source.name]["table_id"] = read.table_id
+            else:
+                inputs[source.name]["fingerprint"] = files_fingerprint(self.spark, read.location)
+        if resumed is not None:
+            check_inputs_unchanged(resumed, inputs, pipeline=self.plan.name)
         if self.sample and not sampled:  # a sample asked for is never dropped silently
             raise UsageError(f"--sample-by {','.join(self.sample.by)}: no source of "
                              f"{self.plan.name} has all of these columns",
@@ -359,12 +391,6 @@ class Runner:
         """
         if self.start_recorded is not None:
             self.start_recorded.result()
-
-
-def _recorded(publish: Any, outputs: list[dict[str, Any]]) -> None:
-    out = publish().to_dict()
-    outputs.append(out)  # list.append is atomic: publishes may run at once
-    progress.published(out)
 
 
 def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 
 from pipelines.core.declare.spec import Source
+from pipelines.core.delta.reader import ReaderError, table_identity
 from pipelines.core.delta.tables import (
     current_version,
     landing_path,
@@ -15,6 +16,7 @@ from pipelines.core.delta.tables import (
     read_delta,
     table_path,
 )
+from pipelines.core.delta.tables import table_id as spark_table_id
 from pipelines.core.errors import InputDataError
 
 __all__ = ["SourceRead", "open_source", "empty_source", "declared_view"]
@@ -26,6 +28,7 @@ class SourceRead:
     location: str
     version: int | None  # Delta version read, None for files
     frame: DataFrame
+    table_id: str | None = None  # the Delta table's id (another when created again)
 
 
 def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline: str,
@@ -49,7 +52,8 @@ def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline
                 raise InputDataError(f"table lacks declared column '{missing[0]}'",
                                      pipeline=pipeline, source=source.name, column=missing[0],
                                      file=path)
-        return SourceRead(source.name, path, pinned, declared_view(df, source))
+        return SourceRead(source.name, path, pinned, declared_view(df, source),
+                          table_id=delta_table_id(spark, path))
     path = landing_path(warehouse, source.path)
     if not path_exists(spark, path):
         raise InputDataError(f"input not found: {path}", pipeline=pipeline, source=source.name,
@@ -66,6 +70,14 @@ def open_source(spark: SparkSession, source: Source, warehouse: str, *, pipeline
     if chosen is not None:
         frame = frame.where(chosen)
     return SourceRead(source.name, path, None, declared_view(frame, source))
+
+
+def delta_table_id(spark: SparkSession, path: str) -> str | None:
+    """The Delta table's id from its log (delta-rs), through Spark when delta-rs cannot."""
+    try:
+        return table_identity(path)[0]
+    except ReaderError:
+        return spark_table_id(spark, path)
 
 
 def declared_view(df: DataFrame, source: Source) -> DataFrame:

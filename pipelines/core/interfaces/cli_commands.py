@@ -122,6 +122,9 @@ def cost_text(cost: dict[str, Any]) -> str:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.runner import Runner, skipped_without_spark
 
+    if args.timeout is not None and not args.timeout > 0:  # NaN included
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}",
+                         key="timeout")
     sample = None
     if args.canary:  # its own warehouse for everything it writes; production's inputs
         from pipelines.core.execution.canary import canary_settings
@@ -191,8 +194,9 @@ def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any
         raise UsageError("--parallel must be at least 1", key="parallel")
     spark = _spark(settings)
 
-    def one(plan: Any) -> Any:
-        return Runner(spark, settings, plan, force=args.force, lock=lock).run()
+    def one(plan: Any, before_publish: Any) -> Any:
+        return Runner(spark, settings, plan, force=args.force, lock=lock,
+                      before_publish=before_publish).run()
 
     def said(date: str, outcome: Any) -> None:
         if isinstance(outcome, PipelineError):

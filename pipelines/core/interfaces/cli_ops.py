@@ -144,7 +144,7 @@ def cmd_promote(args: argparse.Namespace, settings: Settings) -> int:
     plans = [make_plan(pipeline, date, params) for date in _dates(args.start, args.end)]
     staged = [staged_run(settings, plan) for plan in plans]  # every date staged, first
     for plan, run in zip(plans, staged, strict=True):
-        if run.code_hash and run.code_hash != code_hash(plan.pipeline):
+        if run.code_hash and run.code_hash != code_hash(plan.declared_pipeline):
             raise UsageError(f"the code of {plan.name} changed since staged run {run.run_id} "
                              f"of {plan.date}: stage it again", pipeline=plan.name,
                              key=run.run_id)

@@ -63,6 +63,12 @@ class Plan:
     # ``--select``: the selectors, and the whole pipeline's stage and sink counts
     selected: tuple[str, ...] = ()
     whole: tuple[int, int] = (0, 0)
+    declared: Pipeline | None = None  # the whole pipeline a selection was taken from
+
+    @property
+    def declared_pipeline(self) -> Pipeline:
+        """The pipeline as declared, whole: what its code fingerprint covers."""
+        return self.declared or self.pipeline
 
     @property
     def name(self) -> str:
@@ -169,7 +175,7 @@ def make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None = 
 
     part = _make_plan(select_part(pipeline, select), date, params)
     return _replace(part, selected=tuple(select),
-                    whole=(len(pipeline.stages), len(pipeline.sinks)))
+                    whole=(len(pipeline.stages), len(pipeline.sinks)), declared=pipeline)
 
 
 def _make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None) -> Plan:

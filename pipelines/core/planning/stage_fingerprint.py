@@ -1,20 +1,22 @@
 """A fingerprint per stage: what its output depends on, for reusing a staged result.
 
-A stage's fingerprint hashes its declaration (a Map's function by its source text), the
-checks that can drop its rows, the run's parameters and configuration, and the fingerprints
-of its inputs; a source's, the declaration with the Delta version or file fingerprint read.
-Two runs whose stage fingerprints agree computed the same rows for it.
+A stage's fingerprint hashes its declaration, the code of the functions in it (their modules
+and every user module those reach, the values they read, the framework: see
+:mod:`~pipelines.core.records.code_fingerprint`), the checks that can drop its rows, the
+run's parameters and configuration, and the fingerprints of its inputs; a source's, its
+declaration with what was read (a Delta table's id and version, a file source's change
+tokens). Two runs whose stage fingerprints agree computed the same rows for it; a stage whose
+code cannot be determined gets a fingerprint that equals no other.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from pipelines.core.planning.plan import Plan
+from pipelines.core.records.code_fingerprint import code_fingerprint, declaration_text
 
 __all__ = ["stage_fingerprints"]
 
@@ -22,39 +24,22 @@ __all__ = ["stage_fingerprints"]
 def stage_fingerprints(plan: Plan, inputs: Mapping[str, Mapping[str, Any]], config: str,
                        ) -> dict[str, str]:
     """Each stage's fingerprint, given what the run read of each source (``inputs``, as the
-    ledger records them: version and fingerprint) and the configuration hash."""
+    ledger records them: table id, version, files' fingerprint) and the configuration hash."""
     params = repr(sorted(plan.params.items()))
     done: dict[str, str] = {}
     for source in plan.sources.values():
         read = inputs.get(source.name) or {}
-        done[source.name] = _digest(_declared(source), str(read.get("version")),
-                                    str(read.get("fingerprint")))
+        done[source.name] = _digest(declaration_text(source), str(read.get("table_id")),
+                                    str(read.get("version")), str(read.get("fingerprint")))
     stages = {}
     for name in plan.order:
         stage = plan.stage(name)
-        drops = [_declared(c) for c in plan.gate_checks(name) if c.severity == "drop"]
-        done[name] = stages[name] = _digest(config, params, _declared(stage), *drops,
+        drops = [c for c in plan.gate_checks(name) if c.severity == "drop"]
+        code = code_fingerprint([], [stage, drops]).digest
+        done[name] = stages[name] = _digest(config, params, code, declaration_text(stage),
+                                            *map(declaration_text, drops),
                                             *(done[i] for i in stage.inputs))
     return stages
-
-
-def _declared(obj: Any) -> str:
-    """A stable text of a declaration: its fields, functions by their module, name and
-    source (never by their address)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = (f"{f.name}={_declared(getattr(obj, f.name))}" for f in dataclasses.fields(obj))
-        return f"{type(obj).__name__}({', '.join(fields)})"
-    if callable(obj) and hasattr(obj, "__code__"):
-        try:
-            text = inspect.getsource(obj)
-        except (OSError, TypeError):
-            text = obj.__code__.co_code.hex()
-        return f"{obj.__module__}.{obj.__qualname__}:{_digest(text)}"
-    if isinstance(obj, Mapping):
-        return "{" + ", ".join(f"{k!r}: {_declared(v)}" for k, v in sorted(obj.items())) + "}"
-    if isinstance(obj, (tuple, list)):
-        return "[" + ", ".join(_declared(v) for v in obj) + "]"
-    return repr(obj)
 
 
 def _digest(*parts: str) -> str:

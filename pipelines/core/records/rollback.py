@@ -1,4 +1,10 @@
-"""Undoing a run: RESTORE every table it published to the version before its commit.
+"""Undoing a run: RESTORE every table its generation published to the version before.
+
+A rollback acts on a generation, whichever of its attempts is named: a generation's
+attempts publish the same commits (a later attempt's write of a sink an earlier one
+committed is Delta's no-op), so rolling back one attempt rolls back what all of them
+published, and every attempt is recorded as rolled back; the next run of the date is a new
+generation.
 
 The tables are those of the warehouse the command is pointed at, found by name (a copied
 warehouse restores its own tables, never the ones whose paths the ledger recorded). The
@@ -9,6 +15,7 @@ rollback's tag) already committed is not restored twice.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -16,7 +23,7 @@ from pyspark.sql import SparkSession
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.restore import find_restore, restore
-from pipelines.core.delta.tables import current_version, table_path
+from pipelines.core.delta.tables import commit_info, current_version, table_path
 from pipelines.core.errors import PipelineError, UsageError
 from pipelines.core.records.ledger import Ledger, RunRecord
 from pipelines.core.records.lock import PipelineLock
@@ -31,9 +38,12 @@ def rollback(spark: SparkSession, settings: Settings, run_id: str) -> dict[str, 
         raise UsageError(f"no run '{run_id}' in the ledger", key=run_id)
     if record.status == "rolled_back":
         raise UsageError(f"run {run_id} was already rolled back", key=run_id)
-    tag = f"pipelines rollback of run {run_id}"
+    attempts = [r for r in ledger.runs(record.pipeline, record.date)
+                if r.generation == record.generation]
+    tag = (f"pipelines rollback of {record.pipeline} {record.date} generation "
+           f"{record.generation}")
     with PipelineLock(settings.lock_path, record.pipeline, run_id=f"rollback-{run_id}"):
-        steps = _steps(spark, settings, record, tag)
+        steps = _steps(spark, settings, record, attempts, tag)
         restored = []
         for step in steps:
             faults.point(f"before_restore:{step['table']}")
@@ -42,32 +52,51 @@ def rollback(spark: SparkSession, settings: Settings, run_id: str) -> dict[str, 
                 ledger.append(**_event(record, "rollback_step", "rolling_back",
                                        notes={"restored": _public(step)}))
             restored.append(_public(step))
-        ledger.append(**_event(record, "rolled_back", "rolled_back",
-                               notes={"restored": restored}))
-    return {"run_id": run_id, "pipeline": record.pipeline, "tables": restored}
+        for attempt in attempts:
+            if attempt.status != "rolled_back":
+                ledger.append(**_event(attempt, "rolled_back", "rolled_back",
+                                       notes={"restored": restored,
+                                              "rolled_back_by": run_id}))
+    return {"run_id": run_id, "pipeline": record.pipeline, "date": record.date,
+            "generation": record.generation, "attempts": [a.run_id for a in attempts],
+            "tables": restored}
 
 
 def _steps(spark: SparkSession, settings: Settings, record: RunRecord,
-           tag: str) -> list[dict[str, Any]]:
-    """One step per table the run committed to, each checked before any table is restored:
-    done already (by an earlier, interrupted rollback) or still at the run's version."""
+           attempts: list[RunRecord], tag: str) -> list[dict[str, Any]]:
+    """One step per table the generation committed to (by any attempt), each checked before
+    any table is restored: done already (by an earlier, interrupted rollback) or still at
+    the generation's version."""
+    committed: dict[str, int] = {}
+    for attempt in sorted(attempts, key=lambda r: r.attempt):
+        for out in attempt.data.get("outputs", []) or []:
+            if out.get("delta_version") is not None:
+                committed.setdefault(out["table"], int(out["delta_version"]))
     steps = []
-    for out in record.data.get("outputs", []) or []:
-        version = out.get("delta_version")
-        if version is None:
-            continue
-        path = table_path(settings.warehouse_path, out["table"])
+    for table, version in committed.items():
+        path = table_path(settings.warehouse_path, table)
         latest = current_version(spark, path)
         if latest is None:
-            raise PipelineError(f"table {out['table']} is not in this warehouse ({path})",
-                                key=out["table"], pipeline=record.pipeline, file=path)
+            raise PipelineError(f"table {table} is not in this warehouse ({path})",
+                                key=table, pipeline=record.pipeline, file=path)
         done = find_restore(spark, path, version, tag=tag)
         if done is None and latest != version:
+            later = _run_of(commit_info(spark, path, latest).get("userMetadata"))
             raise PipelineError(
-                f"table {out['table']} has commits after this run (v{version} -> v{latest}); "
-                "roll back the later runs first", key=out["table"], pipeline=record.pipeline)
-        steps.append({"table": out["table"], "path": path, "version": version, "done": done})
+                f"table {table} has commits after this run (v{version} -> v{latest}); "
+                + (f"roll back run {later} first" if later else "roll back the later runs first"),
+                key=table, pipeline=record.pipeline, run_id=later)
+        steps.append({"table": table, "path": path, "version": version, "done": done})
     return steps
+
+
+def _run_of(tag: str | None) -> str | None:
+    """The run id a commit's ``userMetadata`` names (a publish's), if any."""
+    try:
+        data = json.loads(tag or "")
+    except ValueError:
+        return None
+    return data.get("run_id") if isinstance(data, dict) else None
 
 
 def _public(step: dict[str, Any]) -> dict[str, Any]:
