@@ -161,6 +161,8 @@ def changes_since(spark: SparkSession | None, plan: Plan, warehouse: str, run: R
     changed = [what for what, old, new in (("code", run.code_hash, code),
                                            ("configuration", run.config_hash, config))
                if old != new or new.startswith(UNDETERMINED)]
+    if code.startswith(UNDETERMINED):
+        changed[0] = "code (its imports cannot be determined: see `pipelines plan`)"
     recorded = run.data.get("params")
     if params_text(recorded) != params_text(plan.params):
         changed.append(f"parameters ({_params_line(recorded, plan.params)})")

@@ -68,7 +68,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.reuse import reuse_preview
     from pipelines.core.planning.analysis import check_schemas
-    from pipelines.core.planning.render import render_plan
+    from pipelines.core.planning.render import code_text, render_plan
+    from pipelines.core.records.code_fingerprint import code_fingerprint
     from pipelines.core.records.ledger import Ledger
 
     plan = _plan(args, settings)
@@ -81,8 +82,11 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     if not plan.selected and "reuse" not in " ".join(reuse.values()):
         reuse = {}  # a whole run computing everything says nothing new
     text = render_plan(plan, settings.warehouse_path, settings.salting, reuse=reuse)
-    _emit(args, {"status": "ok", **plan.to_dict(settings.salting), "reuse": reuse or None},
-          text)
+    code = code_fingerprint([plan.declared_pipeline.module], [plan.declared_pipeline])
+    text += "\n" + code_text(code)
+    _emit(args, {"status": "ok", **plan.to_dict(settings.salting), "reuse": reuse or None,
+                 "code": {"modules": list(code.modules), "packages": list(code.packages),
+                          "undetermined": list(code.undetermined) or None}}, text)
     return ExitCode.OK
 
 

@@ -11,8 +11,9 @@ from pipelines.core.delta.tables import table_path
 from pipelines.core.planning.plan import Plan
 from pipelines.core.planning.relational_text import describe_relational
 from pipelines.core.planning.salting_notes import salting_note
+from pipelines.core.records.code_fingerprint import CodeFingerprint
 
-__all__ = ["render_plan", "plan_svg"]
+__all__ = ["render_plan", "plan_svg", "code_text"]
 
 
 def _describe(stage: Any) -> str:
@@ -114,3 +115,12 @@ def plan_svg(plan: Plan) -> str:
         parts.append(f'<text x="{x + 8}" y="{y + 29}" fill="#555" font-size="10">{kind}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def code_text(code: CodeFingerprint) -> str:
+    """What the skip and reuse of a pipeline's runs take its code to be, in one line."""
+    if code.undetermined:
+        return (f"code: not determined ({'; '.join(code.undetermined)}): every run computes, "
+                "nothing is skipped or reused")
+    packages = f"; packages {', '.join(code.packages)}" if code.packages else ""
+    return f"code: {len(code.modules)} modules ({', '.join(code.modules)}){packages}"
