@@ -201,6 +201,14 @@ def describe_plan_time_rejections():
         err = _plan_error(spark, Filter("f", input="orders", where="amount"))
         assert err.stage == "f" and err.key.startswith("DATATYPE_MISMATCH")
 
+    @pytest.mark.parametrize("option", ["rename", "drop"])
+    def it_names_a_renamed_or_dropped_column_the_input_lacks(spark, option):
+        declared = ({"rename": {"custt": "customer"}} if option == "rename"
+                    else {"drop": ["custt"]})
+        err = _plan_error(spark, WithColumns("w", input="orders", **declared))
+        assert (err.stage, err.column, err.key) == ("w", "custt", option)
+        assert "closest: cust" in err.message
+
     def it_names_an_unknown_placeholder(spark):
         err = _plan_error(spark, Filter("f", input="orders", where="day = '{dat}'"))
         assert (err.stage, err.key) == ("f", "dat")

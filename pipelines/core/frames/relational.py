@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from pipelines.core.declare.relational import (
     WithColumns,
 )
 from pipelines.core.declare.stages import Join
+from pipelines.core.errors import DefinitionError
 
 __all__ = ["RELATIONAL", "build_relational", "join_on_expressions", "order_column",
            "render_params"]
@@ -70,6 +72,17 @@ def _top(df: DataFrame, n: int, by: tuple[str, ...], per: tuple[str, ...]) -> Da
     return ranked.where(F.col(_ROW) <= n).drop(_ROW)
 
 
+def _require_columns(df: DataFrame, stage: str, option: str, names: list[str]) -> None:
+    """Refuse a column an option names that the input lacks (Spark would ignore it)."""
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        close = difflib.get_close_matches(missing[0], df.columns, n=3)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise DefinitionError(f"{option} names column '{missing[0]}', which the input of "
+                              f"stage {stage} does not have{hint}", stage=stage,
+                              column=missing[0], key=option)
+
+
 def join_on_expressions(stage: Join, left: DataFrame, right: DataFrame, *,
                         broadcast: bool, params: Mapping[str, str]) -> DataFrame:
     """A join on ``left_on``/``right_on`` pairs (or ``on``) and an optional SQL ``condition``
@@ -111,7 +124,10 @@ def build_relational(stage: Any, inputs: Mapping[str, DataFrame],
             df = df.withColumns({name: F.expr(render_params(e, params))
                                  for name, e in stage.columns.items()})
         if stage.rename:
+            _require_columns(df, stage.name, "rename", list(stage.rename))
             df = df.withColumnsRenamed(dict(stage.rename))
+        if stage.drop:
+            _require_columns(df, stage.name, "drop", list(stage.drop))
         return df.drop(*stage.drop) if stage.drop else df
     if isinstance(stage, Top):
         return _top(df, stage.n, tuple(stage.by), tuple(stage.per))

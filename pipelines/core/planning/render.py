@@ -13,7 +13,15 @@ from pipelines.core.planning.relational_text import describe_relational
 from pipelines.core.planning.salting_notes import salting_note
 from pipelines.core.records.code_fingerprint import CodeFingerprint
 
-__all__ = ["render_plan", "plan_svg", "code_text"]
+__all__ = ["render_plan", "plan_svg", "code_text", "KIND_COLOURS"]
+
+# the DAG picture's fill per node kind: every stage kind of ``Stage``, sources and sinks
+KIND_COLOURS = {
+    "source": "#dbeafe", "sink": "#bbf7d0",
+    "map": "#f3f4f6", "reduce": "#fde68a", "join": "#fbcfe8",
+    "filter": "#e0e7ff", "select": "#e0f2fe", "withcolumns": "#ecfccb", "top": "#fef3c7",
+    "latest": "#fae8ff", "union": "#ccfbf1", "sql": "#fee2e2",
+}
 
 
 def _describe(stage: Any) -> str:
@@ -97,8 +105,7 @@ def plan_svg(plan: Plan) -> str:
             pos[name] = (20 + depth * (w + gx), 20 + i * (h + gy))
     width = 40 + (max(columns) + 1) * (w + gx)
     height = 40 + max(len(v) for v in columns.values()) * (h + gy)
-    colors = {"source": "#dbeafe", "map": "#f3f4f6", "reduce": "#fde68a", "join": "#fbcfe8",
-              "sink": "#bbf7d0"}
+    colors = KIND_COLOURS
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              'font-family="sans-serif" font-size="12">',
              '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
