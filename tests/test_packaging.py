@@ -34,3 +34,22 @@ def describe_the_bundle():
         assert "pipelines/core/records/templates/report.html.j2" in names
         assert "pipelines/core/execution/log4j2.properties" in names
         assert not any("__pycache__" in n for n in names)
+
+    def it_refers_to_a_secret_by_its_variable_never_its_value(tmp_path, monkeypatch):
+        import subprocess
+
+        secret = "it's \"s3cr3t\" $HOME"
+        monkeypatch.setenv("BUNDLE_TEST_SECRET", secret)
+        key = "spark.hadoop.fs.s3a.secret.key"
+        built = build_bundle(load_settings("local", [f"spark.conf.{key}="
+                                                     "${env:BUNDLE_TEST_SECRET}"],
+                                           conf_dir=ROOT / "conf"), str(tmp_path / "dist"))
+        script = Path(built["script"]).read_text()
+        assert "s3cr3t" not in script and "s3cr3t" not in built["text"]
+        assert f'{key}="${{BUNDLE_TEST_SECRET}}"' in script
+        # where the script runs, the shell expands the variable into one word
+        word = next(line for line in script.splitlines() if "exec spark-submit" in line)
+        word = word[word.index(f"{key}="):].split(" ", 1)[0]
+        expanded = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True,
+                                  text=True, env={"BUNDLE_TEST_SECRET": secret}).stdout
+        assert expanded == f"{key}={secret}"

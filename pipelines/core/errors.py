@@ -7,6 +7,7 @@ structured fields (``pipeline``, ``stage``, ``column``, ``file``, ...) that test
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -28,14 +29,21 @@ __all__ = [
 
 # values read from the environment (${env:NAME} in the configuration), never to be printed
 _SECRETS: dict[str, str] = {}
-_URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
+# a URI's user information: up to its last "@" (a password may hold "/" or ":")
+_URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^@\s\"']+@")
 
 
 def register_secret(value: str, variable: str) -> None:
     """Remember a value read from environment variable ``variable``: :func:`redact` replaces
     it by ``${env:variable}`` wherever it would be printed, logged or stored."""
     if value and len(value) >= 4:  # shorter values would be found everywhere
-        _SECRETS[value] = f"${{env:{variable}}}"
+        marker = f"${{env:{variable}}}"
+        _SECRETS[value] = marker
+        # the forms the value takes inside JSON text (escaped quotes, backslashes, non-ASCII)
+        for ensure_ascii in (True, False):
+            escaped = json.dumps(value, ensure_ascii=ensure_ascii)[1:-1]
+            if escaped != value:
+                _SECRETS[escaped] = marker
 
 
 def redact(text: str) -> str:

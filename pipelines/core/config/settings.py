@@ -167,7 +167,12 @@ def load_settings(
         if "=" not in item:
             raise ConfigError(f"--conf expects key=value, got '{item}'", key=item)
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw else ""
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ConfigError(f"--conf {key.strip()}: value {raw!r} does not parse ({problem})",
+                              key=key.strip()) from None
         _overlay(merged, _nest(key.strip(), value), "--conf", origins, "")
     merged["env"] = env
     secret_keys: list[str] = []

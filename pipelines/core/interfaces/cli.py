@@ -68,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--canary", action="store_true",
                            help="a sample of the inputs into shadow tables under "
                                 "<warehouse>/_canary that production never reads")
-            p.add_argument("--sample", type=float, default=0.01, metavar="FRACTION",
+            p.add_argument("--sample", type=float, default=None, metavar="FRACTION",
                            help="--canary: the share of rows (or keys) kept (default 0.01)")
-            p.add_argument("--sample-unit", default="files", choices=("files", "rows"),
+            p.add_argument("--sample-unit", default=None, choices=("files", "rows"),
                            help="--canary without --sample-by: sample whole input files "
                                 "(default; the others are never read) or rows of every file")
             p.add_argument("--sample-by", default="", metavar="COL[,COL]",

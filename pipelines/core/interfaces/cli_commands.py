@@ -125,18 +125,18 @@ def cost_text(cost: dict[str, Any]) -> str:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.runner import Runner, skipped_without_spark
+    from pipelines.core.interfaces.arguments import check_run_arguments
 
-    if args.timeout is not None and not args.timeout > 0:  # NaN included
-        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}",
-                         key="timeout")
+    check_run_arguments(args)
     sample = None
     if args.canary:  # its own warehouse for everything it writes; production's inputs
         from pipelines.core.execution.canary import canary_settings
         from pipelines.core.frames.sampling import Sample
 
         settings = canary_settings(settings)
-        sample = Sample(args.sample, tuple(c.strip() for c in args.sample_by.split(",")
-                                           if c.strip()), unit=args.sample_unit)
+        sample = Sample(0.01 if args.sample is None else args.sample,
+                        tuple(c.strip() for c in args.sample_by.split(",") if c.strip()),
+                        unit=args.sample_unit or "files")
         args.force = True
     plan = _plan(args, settings)
     with PipelineLock(settings.lock_path, plan.name, date=plan.date) as lock:
@@ -193,9 +193,11 @@ def _backfill(args: argparse.Namespace, settings: Settings, plans: dict[str, Any
               lock: PipelineLock) -> int:
     from pipelines.core.execution.backfill import Budget, run_backfill
     from pipelines.core.execution.runner import Runner
+    from pipelines.core.interfaces.arguments import check_budget_arguments
 
     if args.parallel < 1:
         raise UsageError("--parallel must be at least 1", key="parallel")
+    check_budget_arguments(args)
     spark = _spark(settings)
 
     def one(plan: Any, before_publish: Any) -> Any:

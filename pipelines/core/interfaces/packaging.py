@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import zipfile
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.core.config.settings import Settings, default_conf_dir
+from pipelines.core.errors import redact
 from pipelines.core.execution.session import DELTA_CONF, delta_package
 
 __all__ = ["build_bundle", "submit_flags", "PACKAGES", "LOCAL_ONLY"]
@@ -43,6 +45,25 @@ def submit_flags(settings: Settings) -> list[str]:
     return flags
 
 
+_ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def shell_word(value: str) -> str:
+    """``value`` as one shell word, a value read from the environment (``${env:X}`` in the
+    configuration) written as a reference to the variable, expanded where the script runs:
+    the bundle never holds the value itself."""
+    text = redact(value)
+    parts, last = [], 0
+    for match in _ENV_REF.finditer(text):
+        if match.start() > last:
+            parts.append(shlex.quote(text[last:match.start()]))
+        parts.append(f'"${{{match.group(1)}}}"')
+        last = match.end()
+    if last < len(text) or not parts:
+        parts.append(shlex.quote(text[last:]))
+    return "".join(parts)
+
+
 def build_bundle(settings: Settings, out: str) -> dict[str, Any]:
     root = _root()
     out_dir = Path(out).resolve()
@@ -70,14 +91,14 @@ def build_bundle(settings: Settings, out: str) -> dict[str, Any]:
         "spark_args=(); while [ $# -gt 0 ] && [ \"$1\" != \"--\" ]; do spark_args+=(\"$1\");"
         " shift; done; [ $# -gt 0 ] && shift\n"
         "export PIPELINES_CONF_DIR=\"${PIPELINES_CONF_DIR:-$HERE/conf}\"\n"
-        f"exec spark-submit \"${{spark_args[@]}}\" {shlex.join(flags)} \\\n"
+        f"exec spark-submit \"${{spark_args[@]}}\" {' '.join(map(shell_word, flags))} \\\n"
         "  --py-files \"$HERE/pipelines_bundle.zip\" \"$HERE/submit.py\" \"$@\"\n")
     os.chmod(script, 0o755)
     kept_out = sorted(k for k in settings.spark.conf if k in LOCAL_ONLY)
     lines = [f"bundle   {bundle}", f"conf     {conf_out}", f"entry    {out_dir / 'submit.py'}",
-             f"script   {script}", "flags    " + shlex.join(flags)]
+             f"script   {script}", "flags    " + " ".join(map(shell_word, flags))]
     if kept_out:
         lines.append(f"kept out (local only, from --env {settings.env}): {', '.join(kept_out)}")
     return {"bundle": str(bundle), "conf": str(conf_out), "entry": str(out_dir / "submit.py"),
-            "script": str(script), "flags": flags, "kept_out": kept_out,
+            "script": str(script), "flags": [redact(f) for f in flags], "kept_out": kept_out,
             "text": "\n".join(lines)}

@@ -38,6 +38,7 @@ from pipelines.core.quality.gate import MAX_DROP_CHECKS
 __all__ = ["Plan", "SinkFootprint", "make_plan", "parse_date", "render"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,11 @@ def gate_checks(pipeline: Pipeline, name: str) -> list[Expectation]:
 
 
 def parse_date(value: str) -> str:
+    """A calendar date written YYYY-MM-DD, and only so (Python also reads ``20261126`` and
+    ``2026-W48-4``, which a cron line should never pass for a date)."""
     try:
+        if not _DATE.fullmatch(str(value)):
+            raise ValueError(value)
         return dt.date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
         raise UsageError(f"invalid date '{value}': expected YYYY-MM-DD", key="date") from None

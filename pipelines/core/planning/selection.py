@@ -19,9 +19,14 @@ __all__ = ["select", "parse_selectors"]
 
 
 def parse_selectors(values: Sequence[str]) -> tuple[str, ...]:
-    """``--select`` values (repeated or comma-separated) as a tuple, in order."""
-    return tuple(dict.fromkeys(part.strip() for v in values for part in v.split(",")
-                               if part.strip()))
+    """``--select`` values (repeated or comma-separated) as a tuple, in order; a value that
+    names nothing (``--select ,``) is refused rather than taken as the whole pipeline."""
+    found = tuple(dict.fromkeys(part.strip() for v in values for part in v.split(",")
+                                if part.strip()))
+    if values and not found:
+        raise UsageError(f"--select {' '.join(values)!r} names no stage or sink",
+                         key="select")
+    return found
 
 
 def select(pipeline: Pipeline, selectors: Sequence[str]) -> Pipeline:

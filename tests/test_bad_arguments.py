@@ -1,0 +1,47 @@
+"""Option values that would be dropped or misread are refused before anything runs: exit 2,
+the option named in the error's ``key``, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DATE, cli
+
+
+def _refused(capsys, warehouse, *args):
+    code, out, err = cli(capsys, *args, warehouse=warehouse)
+    assert code == 2, err
+    assert not (Path(warehouse) / "tables").exists()
+    return out
+
+
+def describe_refused_arguments():
+    @pytest.mark.parametrize("date", ["20261126", "2026-W48-4", "2026-11-26T00:00", "26-11-2026"])
+    def it_takes_a_date_only_as_yyyy_mm_dd(capsys, warehouse, date):
+        out = _refused(capsys, warehouse, "run", "events_append", "--date", date)
+        assert out["key"] == "date"
+
+    @pytest.mark.parametrize("value", [",", " , "])
+    def it_refuses_a_selection_that_names_nothing(capsys, warehouse, value):
+        out = _refused(capsys, warehouse, "run", "events_append", "--date", DATE,
+                       "--select", value)
+        assert out["key"] == "select"
+
+    @pytest.mark.parametrize(("flag", "value"), [("--sample", "0.5"), ("--sample-by", "user"),
+                                                 ("--sample-unit", "rows")])
+    def it_refuses_sampling_options_without_canary(capsys, warehouse, flag, value):
+        out = _refused(capsys, warehouse, "run", "events_append", "--date", DATE, flag, value)
+        assert out["key"] == flag[2:]
+
+    @pytest.mark.parametrize("flag", ["--budget-core-hours", "--budget-cost"])
+    def it_refuses_a_budget_that_is_not_positive(capsys, warehouse, flag):
+        out = _refused(capsys, warehouse, "backfill", "events_append", "--start", DATE,
+                       "--end", DATE, flag, "-1")
+        assert out["key"] == flag[2:]
+
+    def it_names_the_key_of_a_conf_value_that_does_not_parse(capsys, warehouse):
+        out = _refused(capsys, warehouse, "run", "events_append", "--date", DATE,
+                       "--conf", "retries=[1,")
+        assert (out["kind"], out["key"]) == ("config", "retries")
