@@ -45,3 +45,26 @@ def describe_refused_arguments():
         out = _refused(capsys, warehouse, "run", "events_append", "--date", DATE,
                        "--conf", "retries=[1,")
         assert (out["kind"], out["key"]) == ("config", "retries")
+
+
+@pytest.mark.slow
+def describe_a_warehouse_path_with_a_space():
+    def it_starts_spark_and_logs_there(tmp_path):
+        import os
+        import subprocess
+        import sys
+
+        root = Path(__file__).resolve().parents[1]
+        warehouse = tmp_path / "night runs" / "wh"
+        folder = warehouse / "landing" / "events" / DATE
+        folder.mkdir(parents=True)
+        (folder / "part-0.json").write_text('{"user": "a", "n": 1}\n')
+        env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'tests' / 'fixtures'}"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines", "run", "events_append", "--date", DATE,
+             "--env", "test", "--conf", f"warehouse={warehouse}",
+             "--conf", "pipeline_packages=[testpipes]"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        (log,) = (warehouse / "_pipelines" / "logs").iterdir()
+        assert log.stat().st_size > 0

@@ -80,3 +80,19 @@ def describe_the_slo_command():
         with pytest.raises(DefinitionError) as err:
             make_plan(broken, DATE)
         assert err.value.key == "published_by"
+
+    @pytest.mark.parametrize(("field", "value"), [
+        ("success_rate", "0.99"), ("success_rate", {"min": 0.9}), ("success_rate", float("nan")),
+        ("p95_seconds", float("nan")), ("p95_seconds", True), ("published_by", "6:00"),
+        ("published_by", 600), ("cost_per_run", -1.0), ("cost_per_run", "0.5")])
+    def it_refuses_an_objective_of_the_wrong_type(field, value):
+        import dataclasses
+
+        from testpipes.watched import pipeline
+
+        from pipelines.core.planning.plan import make_plan
+
+        broken = dataclasses.replace(pipeline, objectives=Objectives(**{field: value}))
+        with pytest.raises(DefinitionError) as err:
+            make_plan(broken, DATE)
+        assert (err.value.key, err.value.exit_code) == (field, 2)

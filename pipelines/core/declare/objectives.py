@@ -3,6 +3,7 @@ indicators computed from its run ledger."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -24,14 +25,24 @@ the most a run may cost on average, in the currency of the ``cost`` settings."""
     cost_per_run: float | None = None
 
     def problems(self) -> list[tuple[str, str]]:
-        """(field, what is wrong) for each value out of range."""
+        """(field, what it must be) for each value of the wrong type or out of range."""
         found = []
-        if self.success_rate is not None and not 0 < self.success_rate <= 1:
-            found.append(("success_rate", "a share in (0, 1]"))
-        if self.p95_seconds is not None and self.p95_seconds <= 0:
+        if self.success_rate is not None and not (
+                _number(self.success_rate) and 0 < self.success_rate <= 1):
+            found.append(("success_rate", "a share in (0, 1], as a number"))
+        if self.p95_seconds is not None and not (
+                _number(self.p95_seconds) and self.p95_seconds > 0):
             found.append(("p95_seconds", "a positive number of seconds"))
-        if self.cost_per_run is not None and self.cost_per_run < 0:
-            found.append(("cost_per_run", "a price of at least 0"))
-        if self.published_by is not None and not _TIME.match(self.published_by):
+        if self.cost_per_run is not None and not (
+                _number(self.cost_per_run) and self.cost_per_run >= 0):
+            found.append(("cost_per_run", "a price of at least 0, as a number"))
+        if self.published_by is not None and not (
+                isinstance(self.published_by, str) and _TIME.match(self.published_by)):
             found.append(("published_by", "a time of day as HH:MM"))
         return found
+
+
+def _number(value: object) -> bool:
+    """A finite int or float (not a bool, not a string that looks like one)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -33,6 +32,7 @@ from pipelines.core.execution import progress
 from pipelines.core.execution.canary import Staged
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.cost import CostMeter
+from pipelines.core.execution.deadline import Deadline
 from pipelines.core.execution.failures import classify
 from pipelines.core.execution.generations import (
     Generation,
@@ -93,13 +93,7 @@ class Runner:
         self.reuse = reuse  # read earlier generations' staged stages of the same fingerprint
         self.before_publish = before_publish  # returns once this run may commit (backfill)
         self.origin = time.time() - spark_start_s
-        if timeout_s is not None and not timeout_s > 0:
-            raise UsageError(f"timeout must be a positive number of seconds, not {timeout_s}",
-                             pipeline=plan.name, key="timeout")
-        self.timed_out = threading.Event()
-        self.ended = threading.Event()  # stops the timeout's canceller
-        self.committing = 0  # sink commits in flight, never cancelled
-        self._lock = threading.Lock()
+        self.deadline = Deadline(timeout_s, pipeline=plan.name)
 
     # ---------------------------------------------------------------- entry point
     def run(self) -> RunResult:
@@ -115,17 +109,22 @@ class Runner:
         if self.lock is None:
             lock.acquire()
         lock.update(run_id=self.run_id, date=self.plan.date)
-        timer = self._start_timer()
+        self.deadline.start(self.spark)
         try:
             self._run(result)
         except BaseException as exc:  # noqa: BLE001 - every failure is recorded, then re-raised
             error = classify(exc, pipeline=self.plan.name) if isinstance(exc, Exception) else None
-            if self.timed_out.is_set() and not isinstance(error, RunTimeoutError):
+            if self.deadline.passed.is_set() and not isinstance(error, RunTimeoutError):
                 error = RunTimeoutError(f"the run took longer than --timeout {self.timeout_s:g}s;"
                                         " its Spark jobs were cancelled", pipeline=self.plan.name)
             result.status = ("quality_failed" if isinstance(error, QualityError)
                              else "partially_published" if result.outputs else "failed")
             result.exit_code = error.exit_code if error else ExitCode.FAILURE
+            if error is not None and result.status == "partially_published":
+                committed = [o["sink"] for o in result.outputs]
+                error.message += (f"; committed before it: {', '.join(committed)} (a plain "
+                                  "rerun completes the rest)")
+                error.fields["committed"] = committed
             result.error = error.to_dict() if error else {"error": type(exc).__name__}
             result.duration_s = round(time.time() - started, 3)
             self._finish(result)
@@ -133,9 +132,7 @@ class Runner:
                 raise error from exc
             raise
         finally:
-            self.ended.set()
-            if timer is not None:
-                timer.cancel()
+            self.deadline.stop()
             self.stages.release()
             if self.lock is None:
                 lock.release()
@@ -144,30 +141,6 @@ class Runner:
             self._finish(result)  # the ledger records the duration up to its own commit
             result.duration_s = round(time.time() - started, 3)
         return result
-
-    def _start_timer(self) -> threading.Timer | None:
-        """Past ``timeout_s``: the run's Spark jobs are cancelled as they start (except while
-        a sink commits: a commit in flight completes), and the run ends at its next check
-        (before each stage, before and after each sink's commit) with exit code 6."""
-        if self.timeout_s is None:
-            return None
-
-        def expire() -> None:
-            self.timed_out.set()
-            while not self.ended.is_set():
-                if not self.committing:
-                    self.spark.sparkContext.cancelAllJobs()
-                self.ended.wait(0.5)
-
-        timer = threading.Timer(self.timeout_s, expire)
-        timer.daemon = True
-        timer.start()
-        return timer
-
-    def _check_time(self) -> None:
-        if self.timed_out.is_set():
-            raise RunTimeoutError(f"the run took longer than --timeout {self.timeout_s:g}s",
-                                  pipeline=self.plan.name)
 
     @contextmanager
     def _phase(self, result: RunResult, name: str) -> Iterator[None]:
@@ -287,10 +260,10 @@ class Runner:
         ))
         with self._phase(result, "stages"):
             for name in plan.order:
-                self._check_time()
+                self.deadline.check()
                 frames[name] = self.stages.run(name, frames, generation)
             self._await_start()
-            self._check_time()
+            self.deadline.check()
         with self._phase(result, "publish"):
             self._publish_all(result, {s.name: frames[s.input] for s in plan.sinks.values()},
                               generation)
@@ -315,10 +288,10 @@ class Runner:
                      generation: int) -> None:
         """Publish ``data`` (by sink name), then the quarantined rows."""
         plan = self.plan
-        self._check_time()
+        self.deadline.check()
         if self.before_publish is not None:
             self.before_publish()
-            self._check_time()
+            self.deadline.check()
         self.publisher.check_contracts(data)
         faults.point("before_publish")
         publishes = [partial(self.publisher.publish, sink, data[sink.name], generation)
@@ -330,22 +303,16 @@ class Runner:
         run_concurrently([partial(self._recorded, p, result.outputs) for p in publishes],
                          self.settings.publish_threads)
         faults.point("after_publish")
-        self._check_time()
+        self.deadline.check()
 
     def _recorded(self, publish: Any, outputs: list[dict[str, Any]]) -> None:
         """One sink's commit, recorded as it lands; the timeout is checked before it starts
         and after it landed, never during it."""
-        self._check_time()
-        with self._lock:
-            self.committing += 1
-        try:
+        with self.deadline.committing():
             out = publish().to_dict()
-        finally:
-            with self._lock:
-                self.committing -= 1
         outputs.append(out)  # list.append is atomic: publishes may run at once
         progress.published(out)
-        self._check_time()
+        self.deadline.check()
 
     def _open_sources(self, chosen: Generation) -> tuple[dict[str, DataFrame], dict[str, Any]]:
         """Every source opened lazily (a resumed attempt's Delta inputs at its pinned versions),

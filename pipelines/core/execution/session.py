@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from pipelines.core.config.settings import Settings
@@ -149,7 +150,17 @@ def spark_log_file(settings: Settings) -> str:
 def _log_options(settings: Settings) -> str:
     path = spark_log_file(settings)
     os.environ["PIPELINES_SPARK_LOG"] = path  # for the error line of the command
-    return f"-Dlog4j2.configurationFile=file:{LOG4J2} -Dpipelines.spark.log={path}"
+    return java_options({"log4j2.configurationFile": Path(LOG4J2).resolve().as_uri(),
+                         "pipelines.spark.log": path})
+
+
+def java_options(properties: dict[str, str]) -> str:
+    """``-Dkey=value`` options for ``extraJavaOptions``, each in double quotes so that a
+    value with spaces (a warehouse folder) stays one option when Spark splits the string."""
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return " ".join(quoted(f"-D{key}={value}") for key, value in properties.items())
 
 
 def _jar_cache(package: str) -> str:
