@@ -68,3 +68,16 @@ def describe_a_warehouse_path_with_a_space():
         assert done.returncode == 0, done.stderr[-2000:]
         (log,) = (warehouse / "_pipelines" / "logs").iterdir()
         assert log.stat().st_size > 0
+
+
+def describe_an_analysis_error():
+    def it_prints_the_framework_s_line_alone_and_logs_the_record(spark, warehouse, capsys):
+        import os
+
+        code, out, err = cli(capsys, "plan", "unknown_column", "--date", DATE,
+                             warehouse=warehouse)
+        assert (code, out["stage"], out["column"]) == (2, "big", "nn")
+        assert err.count("\n") <= 1 and "QueryContextLogger" not in err, err[:500]
+        log = os.environ.get("PIPELINES_SPARK_LOG")
+        if log and os.path.exists(log):  # the record went to Spark's log file instead
+            assert "UNRESOLVED_COLUMN" in Path(log).read_text(errors="replace")

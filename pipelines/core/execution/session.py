@@ -88,6 +88,7 @@ def _launched_by_spark_submit() -> bool:
 def get_spark(settings: Settings) -> SparkSession:
     from pyspark.sql import SparkSession
 
+    _route_query_context_logs(os.environ.get("PIPELINES_SPARK_LOG"))
     active = SparkSession.getActiveSession()
     if active is not None or _launched_by_spark_submit():
         spark = active or SparkSession.builder.getOrCreate()
@@ -113,10 +114,34 @@ def get_spark(settings: Settings) -> SparkSession:
     elif package:
         builder = builder.config("spark.jars.packages", package)
     spark = builder.getOrCreate()
+    _route_query_context_logs(os.environ.get("PIPELINES_SPARK_LOG"))
     spark.sparkContext.setLogLevel("ERROR")
     if package and not jars:
         _remember_jars(package, spark.sparkContext.getConf().get("spark.jars", ""))
     return spark
+
+
+# PySpark logs every analysis error with its Java stack, as JSON on stderr, before the error
+# reaches the framework: kept to Spark's log file (dropped where there is none)
+_QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def _route_query_context_logs(path: str | None) -> None:
+    from pyspark.logger import PySparkLogger
+
+    for name in _QUERY_CONTEXT_LOGGERS:
+        logger = PySparkLogger.getLogger(name)  # its kind: PySpark logs with extra fields
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+            old.close()
+        logger.propagate = False
+        target: logging.Handler = logging.NullHandler()
+        if path:
+            try:
+                target = logging.FileHandler(path, delay=True)
+            except OSError:  # a log that cannot be written is no reason to fail
+                pass
+        logger.addHandler(target)
 
 
 def live_progress(stream: IO[str]) -> bool:
