@@ -81,3 +81,17 @@ def describe_an_analysis_error():
         log = os.environ.get("PIPELINES_SPARK_LOG")
         if log and os.path.exists(log):  # the record went to Spark's log file instead
             assert "UNRESOLVED_COLUMN" in Path(log).read_text(errors="replace")
+
+
+def describe_the_table_command():
+    def it_refuses_a_file_and_names_the_closest_tables(spark, warehouse, capsys):
+        from tests.test_ledger_and_resume import _land
+
+        _land(warehouse, DATE, [("a", 1)])
+        assert cli(capsys, "run", "events_append", "--date", DATE, warehouse=warehouse)[0] == 0
+        code, out, _ = cli(capsys, "table", "user_total", warehouse=warehouse)
+        assert (code, out["key"]) == (2, "user_total") and "did you mean user_totals" in \
+            out["message"]
+        code, out, _ = cli(capsys, "table", f"landing/events/{DATE}/part-0.json",
+                           warehouse=warehouse)
+        assert (code, out["message"].endswith("is a file, not a Delta table")) == (2, True)

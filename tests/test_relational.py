@@ -201,6 +201,12 @@ def describe_plan_time_rejections():
         err = _plan_error(spark, Filter("f", input="orders", where="amount"))
         assert err.stage == "f" and err.key.startswith("DATATYPE_MISMATCH")
 
+    def it_names_the_union_input_that_lacks_a_column(spark):
+        err = _plan_error(spark, Select("ids", input="orders", columns={"order_id": "order_id"}),
+                          Union("u", ["orders", "ids"]))
+        assert (err.stage, err.key, err.column) == ("u", "ids", "amount")
+        assert "allow_missing=True" in err.message
+
     @pytest.mark.parametrize("option", ["rename", "drop"])
     def it_names_a_renamed_or_dropped_column_the_input_lacks(spark, option):
         declared = ({"rename": {"custt": "customer"}} if option == "rename"

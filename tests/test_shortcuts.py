@@ -128,6 +128,13 @@ def describe_resuming_a_failed_attempt():
         source = "rates" if edit.startswith("rates") else "events"
         assert (code, out["kind"], out["source"]) == (2, "resume-conflict", source), err
 
+    def it_refuses_a_pinned_version_of_a_table_created_again_before_reading_it(world):
+        world.edit("rates_new_version")  # the attempt pins rates at version 1
+        world.run(D0, env={"PIPELINES_FAIL": "before_publish:totals"})
+        world.edit("rates_recreated")  # version 0 only, another table
+        code, out, err = world.run(D0)
+        assert (code, out["kind"], out["source"]) == (2, "resume-conflict", "rates"), err
+
     def it_records_the_parameters_each_attempt_ran_with(world):
         world.run(D0, env={"PIPELINES_FAIL": "before_publish:totals"})
         world.edit("mult")

@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
+from pipelines.core.delta.tables import table_path
 from pipelines.core.errors import (
     ExitCode,
     QualityError,
@@ -52,7 +53,12 @@ from pipelines.core.frames.sampling import Sample
 from pipelines.core.frames.sources import open_source
 from pipelines.core.planning.plan import Plan
 from pipelines.core.planning.stage_fingerprint import stage_fingerprints
-from pipelines.core.records.fingerprint import code_hash, config_hash, files_fingerprint
+from pipelines.core.records.fingerprint import (
+    code_hash,
+    config_hash,
+    delta_identity,
+    files_fingerprint,
+)
 from pipelines.core.records.ledger import Ledger
 from pipelines.core.records.lock import PipelineLock
 from pipelines.core.records.results import RunResult
@@ -322,6 +328,12 @@ class Runner:
         frames: dict[str, DataFrame] = {}
         inputs: dict[str, Any] = {}
         sampled: list[str] = []
+        if resumed is not None:  # another table under a pinned name: refused before reading
+            check_inputs_unchanged(resumed, {
+                s.name: {"table_id": delta_identity(self.spark, table_path(
+                    self.settings.inputs_path, s.table))[0], "version": -1}
+                for s in self.plan.sources.values() if s.format == "delta"},
+                pipeline=self.plan.name)
         for source in self.plan.sources.values():
             read = open_source(self.spark, source, self.settings.inputs_path,
                                pipeline=self.plan.name,

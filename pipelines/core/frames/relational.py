@@ -72,6 +72,19 @@ def _top(df: DataFrame, n: int, by: tuple[str, ...], per: tuple[str, ...]) -> Da
     return ranked.where(F.col(_ROW) <= n).drop(_ROW)
 
 
+def _same_columns(stage: str, columns: dict[str, list[str]]) -> None:
+    """Refuse a union whose inputs have different columns, naming the input that lacks one."""
+    every = {c for names in columns.values() for c in names}
+    for name, names in columns.items():
+        missing = sorted(every - set(names))
+        if missing:
+            holder = next(i for i, cs in columns.items() if missing[0] in cs)
+            raise DefinitionError(
+                f"input {name} of union {stage} lacks column '{missing[0]}' that {holder} has; "
+                "declare allow_missing=True to fill it with nulls", stage=stage,
+                column=missing[0], key=name)
+
+
 def _require_columns(df: DataFrame, stage: str, option: str, names: list[str]) -> None:
     """Refuse a column an option names that the input lacks (Spark would ignore it)."""
     missing = [n for n in names if n not in df.columns]
@@ -106,6 +119,8 @@ def build_relational(stage: Any, inputs: Mapping[str, DataFrame],
     unknown column raises here, as the plan's check on empty frames relies on)."""
     if isinstance(stage, Union):
         frames = [inputs[i] for i in stage.inputs]
+        if not stage.allow_missing:
+            _same_columns(stage.name, {i: inputs[i].columns for i in stage.inputs})
         return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=stage.allow_missing),
                       frames)
     if isinstance(stage, Sql):

@@ -10,37 +10,16 @@ import argparse
 import datetime as dt
 import json
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from pipelines.core.config.settings import Settings
-from pipelines.core.errors import ExitCode, PipelineError, UsageError, redact
+from pipelines.core.errors import ExitCode, PipelineError, UsageError
 from pipelines.core.interfaces.cli_ops import export_metrics
+from pipelines.core.interfaces.cli_support import _dates, _emit, _kv, _spark
+from pipelines.core.interfaces.cli_tables import cmd_table
 from pipelines.core.records.lock import PipelineLock
 
 __all__ = ["COMMANDS"]
-
-
-def _kv(items: Sequence[str], what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise UsageError(f"{what} expects KEY=VALUE, got '{item}'")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v
-    return out
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    """Print the command's document (``--json``) or text, without environment values or
-    URI credentials."""
-    print(redact(json.dumps(data, indent=2, default=str) if args.json else text))
-
-
-def _spark(settings: Settings) -> Any:
-    from pipelines.core.execution.session import get_spark
-
-    return get_spark(settings)
 
 
 def _plan(args: argparse.Namespace, settings: Settings, *, date: str | None = None) -> Any:
@@ -163,15 +142,6 @@ def _progress_end(result: Any) -> None:
     phases = progress.phases_text(result.phases, result.duration_s)
     progress.log.info("%s %s: %s in %.1fs%s", result.pipeline, result.date, result.status,
                       result.duration_s, f" ({phases})" if phases else "")
-
-
-def _dates(start: str, end: str) -> list[str]:
-    from pipelines.core.planning.plan import parse_date
-
-    a, b = dt.date.fromisoformat(parse_date(start)), dt.date.fromisoformat(parse_date(end))
-    if b < a:
-        raise UsageError(f"--end {end} is before --start {start}")
-    return [(a + dt.timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
@@ -332,54 +302,6 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
             "customers": out.customers_path, "fx_rates": out.fx_path, "products": catalog}
     _emit(args, data, f"wrote {out.rows} orders for {out.date} to {out.orders_path}")
     return ExitCode.OK
-
-
-def cmd_table(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.delta.reader import ReaderError, latest_version, read_rows
-    from pipelines.core.delta.tables import table_path
-    from pipelines.core.errors import InputDataError
-
-    path = table_path(settings.warehouse_path, args.table)
-    try:
-        latest = latest_version(path)
-    except ReaderError:
-        return _table_with_spark(args, settings, path)
-    if latest is None:
-        raise InputDataError(f"no Delta table at {path}", file=path, key=args.table)
-    if args.version is not None and not 0 <= args.version <= latest:
-        raise UsageError(f"table {args.table} has versions 0 to {latest}, not {args.version}",
-                         key="version", file=path)
-    try:
-        rows = read_rows(path, version=args.version, where=args.where, limit=args.limit)
-    except ReaderError:
-        return _table_with_spark(args, settings, path)
-    _emit_table(args, path, latest, rows)
-    return ExitCode.OK
-
-
-def _table_with_spark(args: argparse.Namespace, settings: Settings, path: str) -> int:
-    """A table delta-rs cannot read (a table feature it lacks), read by Spark instead."""
-    from pipelines.core.delta.tables import current_version, read_delta
-
-    spark = _spark(settings)
-    latest = current_version(spark, path)
-    df = read_delta(spark, path, args.version)
-    if args.where:
-        df = df.where(args.where)
-    _emit_table(args, path, latest, [r.asDict(recursive=True)
-                                     for r in df.limit(args.limit).collect()])
-    return ExitCode.OK
-
-
-def _emit_table(args: argparse.Namespace, path: str, latest: int | None,
-                rows: list[dict[str, Any]]) -> None:
-    from pipelines.core.interfaces.text_table import text_table
-
-    shown = latest if args.version is None else args.version
-    text = f"{args.table} v{shown} (latest v{latest}), {len(rows)} row(s) shown\n"
-    text += text_table(rows)
-    _emit(args, {"table": args.table, "path": path, "version": shown, "latest": latest,
-                 "rows": rows}, text)
 
 
 def cmd_package(args: argparse.Namespace, settings: Settings) -> int:

@@ -100,7 +100,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.config.registry import find_pipeline
     from pipelines.core.execution.canary import diff
     from pipelines.core.execution.session import get_spark
-    from pipelines.core.interfaces.cli_commands import _kv
+    from pipelines.core.interfaces.cli_support import _kv
     from pipelines.core.planning.plan import make_plan, parse_date
 
     plan = make_plan(find_pipeline(args.pipeline, settings.pipeline_packages),
@@ -134,7 +134,7 @@ def cmd_promote(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.canary import staged_outputs, staged_run
     from pipelines.core.execution.runner import Runner
     from pipelines.core.execution.session import get_spark
-    from pipelines.core.interfaces.cli_commands import _dates, _kv
+    from pipelines.core.interfaces.cli_support import _dates, _kv
     from pipelines.core.planning.plan import make_plan
     from pipelines.core.records.fingerprint import code_hash
     from pipelines.core.records.lock import PipelineLock
