@@ -201,6 +201,11 @@ def describe_plan_time_rejections():
         err = _plan_error(spark, Filter("f", input="orders", where="amount"))
         assert err.stage == "f" and err.key.startswith("DATATYPE_MISMATCH")
 
+    def it_says_what_is_wrong_with_a_query_that_does_not_parse(spark):
+        err = _plan_error(spark, Sql("q", ["orders"], query="SELEC * FROM {orders}"))
+        assert (err.stage, err.key) == ("q", "PARSE_SYNTAX_ERROR")
+        assert "Syntax error" in err.message, err.message
+
     def it_names_the_union_input_that_lacks_a_column(spark):
         err = _plan_error(spark, Select("ids", input="orders", columns={"order_id": "order_id"}),
                           Union("u", ["orders", "ids"]))
@@ -218,3 +223,20 @@ def describe_plan_time_rejections():
     def it_names_an_unknown_placeholder(spark):
         err = _plan_error(spark, Filter("f", input="orders", where="day = '{dat}'"))
         assert (err.stage, err.key) == ("f", "dat")
+
+
+def describe_decimal_division():
+    """The types the README's note on decimal ratios states (Spark's rules, ANSI on)."""
+
+    @pytest.mark.parametrize(("expression", "expected"), [
+        ("sum(a) / sum(b)", "decimal(38,16)"),           # sums of decimal(12,2)
+        ("sum(a * r) / sum(b * r)", "decimal(38,6)"),     # sums of products: 6 places
+        ("cast(sum(a * r) AS decimal(18,4)) / cast(sum(b * r) AS decimal(18,4))",
+         "decimal(38,20)"),
+        ("cast(sum(a * r) AS double) / sum(b * r)", "double"),
+    ])
+    def it_types_a_ratio_of_decimal_sums_as_the_readme_says(spark, expression, expected):
+        df = spark.sql("SELECT CAST(1 AS decimal(12,2)) a, CAST(3 AS decimal(12,2)) b, "
+                       "CAST(1.5 AS decimal(38,18)) r")
+        assert df.selectExpr(f"{expression} AS x").schema["x"].dataType.simpleString() \
+            == expected

@@ -117,6 +117,8 @@ def analysis_error(exc: AnalysisException, *, pipeline: str, stage: str | None =
         condition = exc.getCondition() or ""
     except Exception:  # noqa: BLE001
         condition = ""
-    first_line = str(exc).splitlines()[0] if str(exc) else condition
+    # the first line that says something (a parse error's text starts with a newline)
+    first_line = next((line.strip() for line in str(exc).splitlines() if line.strip()),
+                      condition)
     return DefinitionError(f"Spark analysis failed: {first_line}", pipeline=pipeline,
                            stage=stage, source=source, column=column, key=condition or None)
