@@ -133,10 +133,15 @@ def _library_dirs() -> tuple[str, ...]:
 
 def _locate(name: str) -> tuple[str, str | None, str]:
     """("user" | "third_party" | "library", source text, origin) of a module name, or
-    ("missing", None, "") when no module has that name."""
+    ("missing", None, "") when no module has that name. A dotted name is looked up only
+    under a user package: a library's submodules are never imported to find them."""
     top = name.partition(".")[0]
     if top in sys.stdlib_module_names or name in sys.builtin_module_names:
         return "library", None, ""
+    if top != name:
+        kind, _source, origin = _locate(top)
+        if kind != "user":
+            return kind, None, origin
     module = sys.modules.get(name)
     try:
         spec = module.__spec__ if module is not None else importlib.util.find_spec(name)
@@ -145,6 +150,11 @@ def _locate(name: str) -> tuple[str, str | None, str]:
     if spec is None:
         return "missing", None, ""
     origin = spec.origin or ""
+    if not origin and spec.submodule_search_locations:  # a namespace package: no source
+        origin = next(iter(spec.submodule_search_locations), "")
+        if not origin or os.path.realpath(origin).startswith(_library_dirs()):
+            return "third_party", None, origin
+        return "user", "", origin
     if origin in ("built-in", "frozen") or not origin:
         return ("library" if origin else "missing"), None, origin
     real = os.path.realpath(origin)
