@@ -3,6 +3,7 @@ the option named in the error's ``key``, nothing written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,32 @@ def describe_the_table_command():
         code, out, _ = cli(capsys, "table", f"landing/events/{DATE}/part-0.json",
                            warehouse=warehouse)
         assert (code, out["message"].endswith("is a file, not a Delta table")) == (2, True)
+
+
+def describe_operating_commands():
+    def it_does_not_call_objectives_met_without_runs(capsys, warehouse):
+        from pipelines.core.interfaces.cli import main
+
+        capsys.readouterr()
+        code = main(["slo", "watched", "--env", "test", "--conf", f"warehouse={warehouse}",
+                     "--conf", "pipeline_packages=[pipelines,testpipes]"])
+        out = capsys.readouterr().out
+        assert code == 0 and "objectives met" not in out
+        assert "no runs in the last" in out
+
+    def it_names_the_pushgateway_it_cannot_reach(capsys, warehouse):
+        import socket
+
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        code, out, err = cli(capsys, "metrics", "--push", f"http://ops:s3cret@127.0.0.1:{port}",
+                             warehouse=warehouse)
+        assert (code, out["key"]) == (1, "push"), err
+        assert f"127.0.0.1:{port}" in out["message"] and "s3cret" not in json.dumps(out) + err
+
+    def it_refuses_a_url_whose_password_holds_a_slash_without_printing_it(capsys, warehouse):
+        code, out, err = cli(capsys, "metrics", "--push", "http://ops:pa/ss@127.0.0.1:9",
+                             warehouse=warehouse)
+        assert (code, out["key"]) == (1, "push"), err
+        assert "pa/ss" not in json.dumps(out) + err and "'pa'" not in json.dumps(out) + err

@@ -248,9 +248,10 @@ def cmd_slo(args: argparse.Namespace, settings: Settings) -> int:
              f"  per run             {show(found.cpu_seconds_per_run, 's')} executor CPU, "
              f"{show(found.core_seconds_per_run, ' core-s')}, cost "
              f"{show(found.cost_per_run)} {found.currency or ''}".rstrip()]
-    lines += [f"BREACH {line}" for line in missed] or ["objectives met" if
-                                                      pipeline.objectives else
-                                                      "no objectives declared"]
+    verdict = ("no objectives declared" if not pipeline.objectives
+               else f"no runs in the last {args.days} days: nothing to judge the objectives by"
+               if not found.runs else "objectives met")
+    lines += [f"BREACH {line}" for line in missed] or [verdict]
     _emit(args, {"indicators": found.to_dict(), "breaches": missed,
                  "objectives": pipeline.objectives.__dict__ if pipeline.objectives else None},
           "\n".join(lines))

@@ -12,6 +12,7 @@ import os
 from collections import Counter as Tally
 from typing import Any
 
+from pipelines.core.errors import PipelineError, redact
 from pipelines.core.records.ledger import RunRecord
 
 __all__ = ["ledger_registry", "write_textfile", "push", "STATUSES"]
@@ -84,6 +85,18 @@ def write_textfile(registry: Any, folder: str) -> str:
 
 def push(registry: Any, gateway: str, *, job: str = "pipelines") -> None:
     """Replace the job's metrics on a Pushgateway (``http://host:9091``)."""
+    from http.client import InvalidURL
+
     from prometheus_client import push_to_gateway
 
-    push_to_gateway(gateway, job=job, registry=registry)
+    where = redact(gateway)
+    try:
+        push_to_gateway(gateway, job=job, registry=registry)
+    except (ValueError, InvalidURL):  # a malformed URL: its text may hold a password's pieces
+        raise PipelineError(f"cannot push metrics to {where}: the URL is malformed (a '/' or "
+                            "'@' in its password must be percent-encoded)", key="push",
+                            file=where) from None
+    except OSError as exc:  # unreachable, refused, an HTTP error (URLError is an OSError)
+        reason = getattr(exc, "reason", None) or exc
+        raise PipelineError(f"cannot push metrics to {where}: {redact(str(reason))}",
+                            key="push", file=where) from None
