@@ -90,7 +90,7 @@ def describe_bad_input():
                              warehouse=warehouse)
         assert code == 5, err
         assert (out["column"], out["declared_type"]) == ("amount", "bigint")
-        assert out["found_type"] == "BINARY" and out["file"].endswith(".parquet")
+        assert out["found_type"] == "string" and out["file"].endswith(".parquet")
 
     def it_exits_2_on_an_unknown_pipeline_with_a_suggestion(spark, warehouse, capsys):
         code, out, err = cli(capsys, "run", "daily_revenu", "--date", DATE, warehouse=warehouse)

@@ -107,6 +107,10 @@ class Sink:
     keys, the date columns; not the partition columns, which Delta skips by their values)
     keeps the skipping that matters and the write cheap. A declaration taken away later
     leaves the table's property as it was (``ALTER TABLE ... UNSET TBLPROPERTIES`` resets it).
+
+    ``replace_schema`` (``overwrite`` only): the publish gives the table the data's columns,
+    types and partitioning; without it a sink whose output differs from its existing table is
+    refused at plan time.
     """
 
     name: str
@@ -121,6 +125,7 @@ class Sink:
     checks: Sequence[Any] = ()
     salt_partitions: str | int = "auto"
     stats_columns: Sequence[str] | None = None
+    replace_schema: bool = False
 
     def __post_init__(self) -> None:
         freeze(self, partition_by=as_tuple(self.partition_by), keys=as_tuple(self.keys),

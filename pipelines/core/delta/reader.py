@@ -14,7 +14,7 @@ from deltalake.exceptions import TableNotFoundError
 from pipelines.core.errors import UsageError
 
 __all__ = ["latest_version", "table_identity", "file_count", "partition_columns", "properties",
-           "read_rows",
+           "table_schema_json", "read_rows",
            "read_where", "ReaderError"]
 
 
@@ -56,6 +56,12 @@ def partition_columns(path: str) -> list[str] | None:
     """The table's partition columns from its log (no Spark job), None when no table."""
     table = _open(path)
     return None if table is None else list(table.metadata().partition_columns)
+
+
+def table_schema_json(path: str) -> str | None:
+    """The table's schema as Delta's JSON (Spark's ``StructType`` JSON), None when no table."""
+    table = _open(path)
+    return None if table is None else str(table.schema().to_json())
 
 
 def properties(path: str) -> dict[str, str] | None:

@@ -129,8 +129,8 @@ def check_contract(spark: SparkSession, df: DataFrame, sink: Sink, path: str, *,
                    pipeline: str, date: str = "") -> None:
     """Refuse, before any sink of the run commits, data that this sink's existing table would
     refuse: a column missing, extra or of another type, or another partitioning."""
-    if not is_delta(spark, path):
-        return  # created with the sink's schema and partitioning at its first publish
+    if not is_delta(spark, path) or sink.replace_schema:
+        return  # created (or replaced) with the sink's schema and partitioning at its publish
     if sink.mode == "scd2":
         df = with_history_columns(df, date)
         check_order(spark.read.format("delta").load(path), sink, date=date, pipeline=pipeline)
@@ -202,7 +202,8 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
         df = with_history_columns(df, date)
     ensure_table(spark, path, df, tuple(sink.partition_by),
                  stats_columns=None if sink.stats_columns is None else tuple(sink.stats_columns))
-    df = df.select(*_check_schema(spark, path, df, sink, pipeline))
+    if not sink.replace_schema:
+        df = df.select(*_check_schema(spark, path, df, sink, pipeline))
     before = current_version(spark, path)
     try:
         if sink.mode in ("merge", "scd2"):
@@ -218,6 +219,8 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
                 writer = writer.mode("overwrite").option("replaceWhere", sink.replace_where)
             elif sink.mode == "overwrite":
                 writer = writer.mode("overwrite")
+                if sink.replace_schema:  # declared: the table takes the data's columns
+                    writer = writer.option("overwriteSchema", "true")
             else:
                 writer = writer.mode("append")
             writer.save(path)

@@ -235,9 +235,14 @@ class Runner:
             result.message = f"generation {chosen.number}: {chosen.why}"
         if self.validate:
             from pipelines.core.planning.analysis import check_schemas
+            from pipelines.core.planning.stored_schemas import stored_schema_notes
 
             with self._phase(result, "plan"):
                 plan.schemas.update(check_schemas(self.spark, plan))
+                for note in stored_schema_notes(plan, plan.schemas,
+                                                inputs=self.settings.inputs_path,
+                                                warehouse=self.warehouse):
+                    progress.log.info("%s: %s", plan.name, note)
         generation = chosen.number
         attempt = 1 + sum(1 for r in previous if r.generation == generation)
         result.generation, result.attempt = generation, attempt

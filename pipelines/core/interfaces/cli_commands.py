@@ -48,6 +48,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.core.execution.reuse import reuse_preview
     from pipelines.core.planning.analysis import check_schemas
     from pipelines.core.planning.render import code_text, render_plan
+    from pipelines.core.planning.stored_schemas import stored_schema_notes
     from pipelines.core.records.code_fingerprint import code_fingerprint
     from pipelines.core.records.ledger import Ledger
 
@@ -55,6 +56,8 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     spark = _spark(settings)
     schemas = check_schemas(spark, plan)
     plan.schemas.update(schemas)
+    notes = stored_schema_notes(plan, schemas, inputs=settings.inputs_path,
+                                warehouse=settings.warehouse_path)
     previous = Ledger(spark, settings.warehouse_path).runs(plan.name, plan.date)
     reuse = (reuse_preview(spark, settings, plan, previous) if previous
              else dict.fromkeys(plan.order, "compute"))
@@ -63,7 +66,9 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     text = render_plan(plan, settings.warehouse_path, settings.salting, reuse=reuse)
     code = code_fingerprint([plan.declared_pipeline.module], [plan.declared_pipeline])
     text += "\n" + code_text(code)
+    text += "".join(f"\nnote: {n}" for n in notes)
     _emit(args, {"status": "ok", **plan.to_dict(settings.salting), "reuse": reuse or None,
+                 "notes": notes,
                  "code": {"modules": list(code.modules), "packages": list(code.packages),
                           "undetermined": list(code.undetermined) or None}}, text)
     return ExitCode.OK

@@ -331,6 +331,11 @@ def _check_sink(pipeline: str, sink: Sink) -> None:
     if sink.mode == "overwrite_partitions" and not (sink.partition_by and sink.replace_where):
         raise DefinitionError("overwrite_partitions needs 'partition_by' and 'replace_where'",
                               **where)
+    if sink.replace_schema is not False and not (sink.replace_schema is True
+                                                  and sink.mode == "overwrite"):
+        raise DefinitionError("replace_schema=True is for mode 'overwrite' only (a table "
+                              "whose rows stay must be migrated first)", **where,
+                              key="replace_schema")
     if sink.mode in ("merge", "scd2") and not sink.keys:
         raise DefinitionError(f"{sink.mode} needs 'keys'", **where, key="keys")
     if not (sink.salt_partitions == "auto" or sink.salt_partitions == "off"
