@@ -73,6 +73,12 @@ class Join:
     (``"r.valid_from <= l.order_ts"``). ``how="left_semi"``/``"left_anti"`` keep the left rows
     that have (or lack) a match.
 
+    A ``condition`` alone, with no keys (``"l.amount > r.avg_amount"`` against a one-row
+    average), is a nested-loop join: one side is broadcast to every task. The right side when
+    it is small (a ``Reduce`` without keys, a ``Top``, a small table: Spark's size estimate
+    under ``salting.broadcast_max_bytes``), else the left for an inner join; with neither
+    side small the run is refused before any job, as a shuffle of every pair would be.
+
     ``salt="auto"``, for inner, left, semi and anti joins: with AQE on (and
     ``salting.auto_join: aqe``) Spark's skew-join split, sized by the salting settings, cuts a
     skewed partition; declared ``hot_keys`` (or ``auto_join: sample``) take the left side's hot
@@ -110,6 +116,12 @@ class Join:
     def keys(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(left key columns, right key columns)."""
         return (tuple(self.left_on or self.on), tuple(self.right_on or self.on))
+
+    @property
+    def condition_only(self) -> bool:
+        """A join on its ``condition`` alone, no equality keys: Spark joins it by a nested
+        loop over a broadcast side (a scalar subquery, a range lookup)."""
+        return not (self.on or self.left_on) and bool(self.condition)
 
     @property
     def by_name(self) -> bool:

@@ -99,9 +99,13 @@ def _require_columns(df: DataFrame, stage: str, option: str, names: list[str]) -
 def join_on_expressions(stage: Join, left: DataFrame, right: DataFrame, *,
                         broadcast: bool, params: Mapping[str, str]) -> DataFrame:
     """A join on ``left_on``/``right_on`` pairs (or ``on``) and an optional SQL ``condition``
-    over ``l.`` and ``r.``; the right side's key columns are dropped, as ``on`` would."""
+    over ``l.`` and ``r.``; the right side's key columns are dropped, as ``on`` would.
+    ``broadcast``: the right side; a join on a condition alone broadcasts the left otherwise
+    (the salting decision refuses one with neither side small)."""
     left_keys, right_keys = stage.keys
-    lhs, rhs = left.alias("l"), (F.broadcast(right) if broadcast else right).alias("r")
+    small_left = stage.condition_only and not broadcast
+    lhs = (F.broadcast(left) if small_left else left).alias("l")
+    rhs = (F.broadcast(right) if broadcast else right).alias("r")
     conditions = [F.col(f"l.`{a}`") == F.col(f"r.`{b}`")
                   for a, b in zip(left_keys, right_keys, strict=True)]
     if stage.condition:

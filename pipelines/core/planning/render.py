@@ -34,6 +34,9 @@ def _describe(stage: Any) -> str:
     if isinstance(stage, Join):
         left, right = stage.keys
         on = ", ".join(a if a == b else f"{a} = {b}" for a, b in zip(left, right, strict=True))
+        if stage.condition_only:
+            return (f"join   {stage.how} on the condition {stage.condition} (a nested loop "
+                    "over a broadcast side)")
         extra = f" and {stage.condition}" if stage.condition else ""
         return (f"join   {stage.how} on {on}{extra} (salt={stage.salt}, "
                 f"broadcast={stage.broadcast})")

@@ -54,6 +54,9 @@ def salting_note(stage: Any, salting: SaltSettings | None = None) -> str | None:
             return f"salting: never ({stage.how} join)"
         if stage.salt == "off":
             return "salting: off"
+        if stage.condition_only:
+            return ("salting: never (a nested-loop join broadcasts its right side, or an inner "
+                    "join's left, when small; else it is refused)")
         if not stage.by_name:
             return "salting: AQE's skew split only (keys named differently or a condition)"
         pre = "broadcast if the right side is small, else " if stage.broadcast == "auto" else ""

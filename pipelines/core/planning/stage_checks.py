@@ -113,9 +113,17 @@ def _join(stage: Join, where: dict[str, Any]) -> None:
     if len(stage.left_on) != len(stage.right_on):
         raise DefinitionError(f"'left_on' has {len(stage.left_on)} columns and 'right_on' "
                               f"{len(stage.right_on)}: they pair up", **where, key="right_on")
-    if not (stage.on or stage.left_on):
-        raise DefinitionError("a join needs 'on' columns (or 'left_on'/'right_on' pairs)",
-                              **where, key="on")
+    if not (stage.on or stage.left_on or stage.condition):
+        raise DefinitionError("a join needs 'on' columns, 'left_on'/'right_on' pairs or a "
+                              "'condition'", **where, key="on")
+    if stage.condition_only and stage.how in ("right", "full"):
+        raise DefinitionError(f"a {stage.how} join on a condition alone is not supported: "
+                              "Spark broadcasts the right side of a nested-loop join; swap "
+                              "the sides and use a left join", **where, key="how")
+    if stage.condition_only and stage.broadcast == "none":
+        raise DefinitionError("broadcast='none' on a join with a condition alone would pair "
+                              "every row with every row in a shuffle; add keys or let it "
+                              "broadcast", **where, key="broadcast")
     if stage.how not in JOIN_TYPES:
         raise DefinitionError(f"unknown join type '{stage.how}' (use one of "
                               f"{', '.join(JOIN_TYPES)})", **where, key="how")

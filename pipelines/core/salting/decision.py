@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame
 
 from pipelines.core.config.settings import SaltSettings
 from pipelines.core.declare.spec import Join, Reduce
-from pipelines.core.errors import PipelineError
+from pipelines.core.errors import DefinitionError, PipelineError
 from pipelines.core.salting.aqe import (
     MAX_SLICES,
     SLICES_PER_SLOT,
@@ -54,6 +54,21 @@ def _fits_broadcast(df: DataFrame, limit: int) -> bool:
         except Exception:  # noqa: BLE001 - no estimate: try the next, else do not broadcast
             continue
     return False
+
+
+def _nested_loop(stage: Join, inputs: dict[str, DataFrame], conf: SaltSettings,
+                 pipeline: str) -> SaltDecision:
+    """A join on a condition alone whose right side is not small: its left, for an inner
+    join; else refused (every pair of rows in a shuffle)."""
+    if stage.how == "inner" and _fits_broadcast(inputs[stage.left], conf.broadcast_max_bytes):
+        return SaltDecision(None, False, {"decision": "broadcast", "side": "left",
+                                          "reason": "left side is small"})
+    raise DefinitionError(
+        f"a join on a condition alone needs a side Spark can broadcast: "
+        f"'{stage.right}'" + (f" and '{stage.left}' are" if stage.how == "inner" else " is")
+        + f" over salting.broadcast_max_bytes ({conf.broadcast_max_bytes} bytes, Spark's "
+        "estimate); add equality keys ('on'), or make a side small (a Reduce without keys, a "
+        "Top)", pipeline=pipeline, stage=stage.name, key="condition")
 
 
 def decide_salting(stage: Any, inputs: dict[str, DataFrame], conf: SaltSettings, *,
@@ -125,6 +140,8 @@ def _unsalted(stage: Reduce | Join, inputs: dict[str, DataFrame], conf: SaltSett
                 inputs[stage.right], conf.broadcast_max_bytes)):
             return SaltDecision(None, True, {"decision": "broadcast",
                                              "reason": "right side is small"})
+        if stage.condition_only:
+            return _nested_loop(stage, inputs, conf, pipeline)
         if not stage.by_name:  # keys named differently, or a condition: AQE's split alone
             record = (aqe_split_record(inputs[stage.left].sparkSession, stage.keys[0])
                       if conf.enabled and stage.salt == "auto" and conf.auto_join == "aqe"
