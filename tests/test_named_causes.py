@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,48 @@ def describe_a_full_disk():
         assert delta_version(warehouse, "guarded_rows") == 0  # check, and no data commit
         history = cli(capsys, "history", "guarded", warehouse=warehouse)[1]
         assert [r["status"] for r in history["runs"]] == ["failed"]
+
+
+@pytest.fixture
+def small_warehouse(tmp_path):
+    """A whole warehouse (landing files, staging, ledger, Spark's log) on a 6 MiB disk."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(folder)], check=True)
+    try:
+        yield str(folder / "wh")
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+@pytest.mark.slow  # a fresh process: Spark's own log is on the full disk too
+def describe_a_full_disk_under_the_whole_warehouse():
+    def it_prints_one_line_and_records_the_run_as_failed(small_warehouse, capsys):
+        pad = "x" * 2000  # about 3 MB of rows that compress badly: the staged copy overflows
+        _land(small_warehouse, [{"id": f"r{i}-{os.urandom(8).hex()}{pad[: 1 + i % 7]}",
+                                 "amount": float(i), "cur": os.urandom(600).hex()}
+                                for i in range(2500)])
+        root = Path(__file__).resolve().parents[1]
+        env = {**os.environ, "PYTHONPATH": f"{root}/tests/fixtures:{root}",
+               "PIPELINES_CONF_DIR": f"{root}/conf"}
+        args = ["--env", "test", "--conf", f"warehouse={small_warehouse}",
+                "--conf", "pipeline_packages=[pipelines,testpipes]"]
+        done = subprocess.run([sys.executable, "-m", "pipelines", "run", "guarded", "--date",
+                               DATE, *args, "--json"], capture_output=True, text=True,
+                              env=env, timeout=600, cwd=root)
+        assert done.returncode == 1, done.stderr[-3000:]
+        out = json.loads(done.stdout)
+        assert (out["kind"], out["key"], out["stage"]) == ("disk_full", "ENOSPC", "checked")
+        assert out["message"].startswith(f"disk full writing {small_warehouse}/_pipelines/"
+                                         "staging/guarded/")
+        problems = [line for line in done.stderr.splitlines()
+                    if not line[:8].replace(":", "").isdigit()
+                    and not line.startswith("WARNING: Using incubator modules")]
+        assert len(problems) == 1 and problems[0].startswith("error: disk full writing "), \
+            done.stderr[-3000:]
+        history = subprocess.run([sys.executable, "-m", "pipelines", "history", "guarded",
+                                  *args, "--json"], capture_output=True, text=True, env=env,
+                                 timeout=120, cwd=root)
+        assert [r["status"] for r in json.loads(history.stdout)["runs"]] == ["failed"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Cause", "causes", "safe_str"]
+__all__ = ["Cause", "causes", "safe_str", "one_line"]
 
 _DEPTH = 12
 
@@ -32,6 +32,11 @@ def safe_str(exc: BaseException) -> str:
         return str(exc)
     except Exception:  # noqa: BLE001
         return type(exc).__name__
+
+
+def one_line(exc: BaseException) -> str:
+    """``Class: first line of its message``, for a warning about a side matter."""
+    return f"{type(exc).__name__}: {_first_line(safe_str(exc))}"
 
 
 def _first_line(text: str) -> str:

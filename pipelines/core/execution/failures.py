@@ -24,7 +24,7 @@ from pipelines.core.errors import (
 )
 from pipelines.core.execution.causes import Cause, causes, safe_str
 
-__all__ = ["classify", "is_transient", "with_retries", "TRANSIENT_CLASSES"]
+__all__ = ["classify", "is_transient", "with_retries", "writing", "TRANSIENT_CLASSES"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -105,6 +105,15 @@ def _disk_full(chain: list[Cause], **where: str | None) -> DiskFullError | None:
     at = f" writing {found['file']}" if "file" in found else ""
     return DiskFullError(f"disk full{at} ({_NO_SPACE})", **{**where, **found},
                          key="ENOSPC")
+
+
+def writing(error: DiskFullError, path: str) -> DiskFullError:
+    """``error`` naming ``path``, the folder being written, when Spark's error named no file
+    (a job commit that ran out of space)."""
+    if error.fields.get("file"):
+        return error
+    return DiskFullError(f"disk full writing {path} ({_NO_SPACE})",
+                         **{**error.fields, "file": path})
 
 
 def _corrupt_log(chain: list[Cause], **where: str | None) -> CorruptTableError | None:

@@ -31,6 +31,7 @@ from pipelines.core.errors import (
 )
 from pipelines.core.execution import progress
 from pipelines.core.execution.canary import Staged
+from pipelines.core.execution.causes import one_line
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.cost import CostMeter
 from pipelines.core.execution.deadline import Deadline
@@ -133,7 +134,11 @@ class Runner:
                 error.fields["committed"] = committed
             result.error = error.to_dict() if error else {"error": type(exc).__name__}
             result.duration_s = round(time.time() - started, 3)
-            self._finish(result)
+            try:
+                self._finish(result)
+            except Exception as unrecorded:  # noqa: BLE001 - the run's own error is the one
+                log.warning("the ledger could not record run %s: %s", self.run_id,
+                            one_line(unrecorded))
             if error is not None and error is not exc:
                 raise error from exc
             raise
@@ -174,8 +179,9 @@ class Runner:
                 result.report = write_report(self.warehouse, result)
             if self.settings.quality.ge_results and self.stages.quality and result.report:
                 self._write_ge_results(os.path.dirname(result.report))
-        except Exception:  # noqa: BLE001 - a report must never hide the run's outcome
-            log.exception("could not write the run report")
+        except Exception as exc:  # noqa: BLE001 - a report must never hide the run's outcome
+            log.warning("could not write the run report: %s", one_line(exc))
+            log.debug("the report's error", exc_info=True)
         quality_rows = [
             {"run_id": self.run_id, "pipeline": self.plan.name, "date": self.plan.date,
              "stage": r["stage"], "expectation": r["expectation"], "ge_type": r["ge_type"],

@@ -9,6 +9,7 @@ Stages with neither stay lazy and are fused into the query of the next materiali
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +21,9 @@ from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Filter, Join, Map
 from pipelines.core.delta.tables import path_exists
-from pipelines.core.errors import QualityError
+from pipelines.core.errors import DiskFullError, QualityError
 from pipelines.core.execution import progress
-from pipelines.core.execution.failures import classify, with_retries
+from pipelines.core.execution.failures import classify, with_retries, writing
 from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.session import scoped_conf
 from pipelines.core.execution.skew_probe import SkewProbe
@@ -39,6 +40,7 @@ __all__ = ["StageExecutor", "build_stage", "decide_stage_salting", "staged", "CA
 # MEMORY_AND_DISK is the serialized level, which serializes every batch again when the cache
 # fills and deserializes it on each read
 CACHE_LEVEL = StorageLevel.MEMORY_AND_DISK_DESER
+log = logging.getLogger(__name__)
 
 
 def decide_stage_salting(spark: SparkSession, settings: Settings, plan: Plan, stage: Any,
@@ -204,8 +206,13 @@ class StageExecutor:
                 with_retries(write, self.settings.retries, what=f"stage {name}",
                              on_retry=count_retry)
         except Exception as exc:
-            raise classify(exc, pipeline=self.plan.name, stage=name,
-                           source=",".join(self._upstream_sources(name)) or None) from exc
+            error = classify(exc, pipeline=self.plan.name, stage=name,
+                             source=",".join(self._upstream_sources(name)) or None)
+            if durable:
+                self._discard(path)
+                if isinstance(error, DiskFullError):
+                    error = writing(error, path)
+            raise error from exc
         record.duration_s = round(time.time() - started, 3)
         record.skew = self.probe.report(name)
         # the schema it was written with: no job reading a file footer to infer it
@@ -253,6 +260,18 @@ class StageExecutor:
     def staging_path(self, generation: int, name: str) -> str:
         root = staging_root(self.settings.warehouse_path, self.plan.name, self.plan.date)
         return f"{root}/g{generation}/{name}"
+
+    def _discard(self, path: str) -> None:
+        """Delete what a failed write left in ``path``: never a resume point (its job commit
+        may have written ``_SUCCESS`` before failing), and the space a full disk needs to
+        record the run."""
+        try:
+            jvm: Any = self.spark.sparkContext._jvm
+            hpath = jvm.org.apache.hadoop.fs.Path(path)
+            hpath.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()).delete(
+                hpath, True)
+        except Exception:  # noqa: BLE001 - the write's own error is the one to report
+            log.warning("could not delete the failed write's files in %s", path)
 
     # ---------------------------------------------------------------- helpers
     def _cache_source(self, name: str, frames: dict[str, DataFrame]) -> DataFrame:
