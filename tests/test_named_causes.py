@@ -123,6 +123,44 @@ def describe_a_full_disk():
         assert [r["status"] for r in history["runs"]] == ["failed"]
 
 
+
+def describe_storage_that_refuses_access():
+    @pytest.mark.parametrize(("point", "named"), [
+        ("before_stage:checked", {"stage": "checked"}),
+        ("stage_write:checked", {"stage": "checked", "source": "rows"}),
+        ("before_publish:clean", {"sink": "clean", "table": "guarded_rows"}),
+        ("after_publish:clean", {"sink": "clean", "table": "guarded_rows"}),
+        ("after_start", {"table": "{ledger}"}),
+    ])
+    def it_names_the_pipeline_and_where_it_was_refused(point, named, spark, warehouse, capsys,
+                                                       monkeypatch):
+        _land(warehouse, ROWS)
+        monkeypatch.setenv("PIPELINES_FAIL", point)
+        code, out, err = cli(capsys, "run", "guarded", "--date", DATE, warehouse=warehouse)
+        assert code == 1, err
+        assert (out["kind"], out["key"], out["pipeline"]) == ("permission", "EACCES", "guarded")
+        ledger = f"{warehouse}/_pipelines/ledger"
+        assert {k: out.get(k) for k in named} == {
+            k: v.format(ledger=ledger) for k, v in named.items()}
+        assert "permission denied" in out["message"]
+        assert len(_error_lines(err)) == 1
+
+    def it_says_what_published_when_the_ledger_refuses_the_record_and_a_rerun_records_it(
+            spark, warehouse, capsys, monkeypatch):
+        _land(warehouse, ROWS)
+        monkeypatch.setenv("PIPELINES_FAIL", "before_ledger_finish")
+        code, out, err = cli(capsys, "run", "guarded", "--date", DATE, warehouse=warehouse)
+        assert code == 1, err
+        assert (out["kind"], out["table"]) == ("permission", f"{warehouse}/_pipelines/ledger")
+        assert out["committed"] == ["clean"]
+        assert out["message"].startswith("published clean, but the ledger could not record")
+        monkeypatch.delenv("PIPELINES_FAIL")
+        code, out, err = cli(capsys, "run", "guarded", "--date", DATE, warehouse=warehouse)
+        assert code == 0, err
+        assert [o["already_committed"] for o in out["outputs"]] == [True]
+        assert len(delta_rows(warehouse, "guarded_rows")) == len(ROWS)
+
+
 @pytest.fixture
 def small_warehouse(tmp_path):
     """A whole warehouse (landing files, staging, ledger, Spark's log) on a 6 MiB disk."""

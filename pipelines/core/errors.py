@@ -23,6 +23,10 @@ __all__ = [
     "PublishError",
     "ResumeConflictError",
     "RunTimeoutError",
+    "UserCodeError",
+    "DiskFullError",
+    "AccessDeniedError",
+    "CorruptTableError",
     "register_secret",
     "redact",
 ]
@@ -95,7 +99,7 @@ class PipelineError(Exception):
     def __str__(self) -> str:
         where = ", ".join(
             f"{k}={self.fields[k]}"
-            for k in ("pipeline", "stage", "sink", "source", "column", "file", "key")
+            for k in ("pipeline", "stage", "sink", "table", "source", "column", "file", "key")
             if k in self.fields
         )
         return f"{self.message} [{where}]" if where else self.message
@@ -201,6 +205,14 @@ class DiskFullError(PipelineError):
 
     exit_code = ExitCode.FAILURE
     kind = "disk_full"
+
+
+class AccessDeniedError(PipelineError):
+    """The storage refused the run access to a path (file permissions, an object store's
+    403): the run's identity needs the right, no rerun gets past it."""
+
+    exit_code = ExitCode.FAILURE
+    kind = "permission"
 
 
 class CorruptTableError(PipelineError):

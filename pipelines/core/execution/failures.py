@@ -15,6 +15,7 @@ from pyspark.errors import AnalysisException
 from pipelines.core.config.settings import RetrySettings
 from pipelines.core.delta.conflicts import RETRYABLE_CONFLICTS, is_retryable_conflict
 from pipelines.core.errors import (
+    AccessDeniedError,
     CorruptTableError,
     DefinitionError,
     DiskFullError,
@@ -24,7 +25,8 @@ from pipelines.core.errors import (
 )
 from pipelines.core.execution.causes import Cause, causes, safe_str
 
-__all__ = ["classify", "is_transient", "with_retries", "writing", "TRANSIENT_CLASSES"]
+__all__ = ["classify", "is_transient", "with_retries", "writing", "naming", "unrecorded",
+           "TRANSIENT_CLASSES"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,6 +109,47 @@ def _disk_full(chain: list[Cause], **where: str | None) -> DiskFullError | None:
                          key="ENOSPC")
 
 
+# what the storage says when it refuses access: a file's permissions, HDFS's, an object
+# store's 403 (S3A raises java.nio.file.AccessDeniedException)
+_DENIED = ("builtins.PermissionError", "java.nio.file.AccessDeniedException",
+           "org.apache.hadoop.security.AccessControlException")
+
+
+def _denied(exc: BaseException, chain: list[Cause], **where: str | None,
+            ) -> AccessDeniedError | None:
+    refused = [c for c in chain if c.cls in _DENIED
+               or c.cls == "java.io.IOException" and "Permission denied" in c.message]
+    if not refused:
+        return None
+    found = _where_in_file(chain)
+    filename = getattr(exc, "filename", None)
+    if filename and "file" not in found:
+        found["file"] = str(filename)
+    at = f" at {found['file']}" if "file" in found else ""
+    return AccessDeniedError(f"permission denied{at} ({refused[-1].simple_name}: "
+                             f"{refused[-1].message})", **{**where, **found}, key="EACCES")
+
+
+def naming(error: PipelineError, **fields: str) -> PipelineError:
+    """``error`` with ``fields`` it does not name yet (one of ours raised deeper down)."""
+    for key, value in fields.items():
+        if error.fields.get(key) is None:
+            error.fields[key] = value
+            setattr(error, key, value)
+    return error
+
+
+def unrecorded(exc: BaseException, *, pipeline: str, ledger: str,
+               committed: list[str]) -> PipelineError:
+    """The error of a run that published but whose ledger record failed."""
+    error = naming(classify(exc, pipeline=pipeline), table=ledger)
+    error.message = (f"published {', '.join(committed) or 'nothing'}, but the ledger could not "
+                     f"record the run: {error.message}; a plain rerun records it (Delta skips "
+                     "the commits already made)")
+    error.fields["committed"] = committed
+    return error
+
+
 def writing(error: DiskFullError, path: str) -> DiskFullError:
     """``error`` naming ``path``, the folder being written, when Spark's error named no file
     (a job commit that ran out of space)."""
@@ -169,8 +212,8 @@ def classify(exc: BaseException, **where: str | None) -> PipelineError:
         return exc
     chain = causes(exc)
     conditions = [c.condition for c in chain if c.condition]
-    named = (_disk_full(chain, **where) or _corrupt_log(chain, **where)
-             or _user_code(exc, chain, **where))
+    named = (_disk_full(chain, **where) or _denied(exc, chain, **where)
+             or _corrupt_log(chain, **where) or _user_code(exc, chain, **where))
     if named is not None:
         return named
     if any(c.cls in _MISSING or (c.condition or "") in _MISSING for c in chain):

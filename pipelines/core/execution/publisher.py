@@ -20,7 +20,7 @@ from pipelines.core.delta.sinks import (
     publish,
 )
 from pipelines.core.delta.tables import table_path
-from pipelines.core.execution.failures import classify, with_retries
+from pipelines.core.execution.failures import classify, naming, with_retries
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, StageQuality
 from pipelines.core.records.results import StageResult
@@ -88,15 +88,13 @@ class Publisher:
                     lambda: publish(self.spark, df, sink, path, txn, pipeline=self.plan.name,
                                     keys_proven_by=proven, date=self.plan.date),
                     self.settings.retries, what=f"publish {sink.name}")
+            faults.point(f"after_publish:{sink.name}")
         except Exception as exc:
-            error = classify(exc, pipeline=self.plan.name, sink=sink.name, table=sink.table)
-            if error.fields.get("sink") is None:  # one of ours raised without naming it
-                error.fields["sink"] = sink.name
-                setattr(error, "sink", sink.name)  # noqa: B010 - fields read as attributes
+            error = naming(classify(exc, pipeline=self.plan.name, sink=sink.name,
+                                    table=sink.table), sink=sink.name, table=sink.table)
             if error is exc:
                 raise
             raise error from exc
-        faults.point(f"after_publish:{sink.name}")
         return out
 
     def _spread_hot_partitions(self, sink: Sink, df: DataFrame) -> DataFrame:

@@ -8,7 +8,6 @@ one idempotent Delta commit (``publisher``). Which generation runs, and whether 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -35,7 +34,7 @@ from pipelines.core.execution.causes import one_line
 from pipelines.core.execution.concurrency import in_background, run_concurrently
 from pipelines.core.execution.cost import CostMeter
 from pipelines.core.execution.deadline import Deadline
-from pipelines.core.execution.failures import classify
+from pipelines.core.execution.failures import classify, naming, unrecorded
 from pipelines.core.execution.generations import (
     Generation,
     changes_since,
@@ -136,9 +135,9 @@ class Runner:
             result.duration_s = round(time.time() - started, 3)
             try:
                 self._finish(result)
-            except Exception as unrecorded:  # noqa: BLE001 - the run's own error is the one
+            except Exception as lost:  # noqa: BLE001 - the run's own error is the one
                 log.warning("the ledger could not record run %s: %s", self.run_id,
-                            one_line(unrecorded))
+                            one_line(lost))
             if error is not None and error is not exc:
                 raise error from exc
             raise
@@ -149,7 +148,11 @@ class Runner:
                 lock.release()
         result.duration_s = round(time.time() - started, 3)
         if result.status != "skipped":
-            self._finish(result)  # the ledger records the duration up to its own commit
+            try:
+                self._finish(result)  # the ledger records the duration up to its own commit
+            except Exception as exc:  # noqa: BLE001 - said as the run's error, re-raised
+                raise unrecorded(exc, pipeline=self.plan.name, ledger=self.ledger.runs_path,
+                                 committed=[o["sink"] for o in result.outputs]) from exc
             result.duration_s = round(time.time() - started, 3)
         return result
 
@@ -178,7 +181,11 @@ class Runner:
             with self._phase(result, "report"):
                 result.report = write_report(self.warehouse, result)
             if self.settings.quality.ge_results and self.stages.quality and result.report:
-                self._write_ge_results(os.path.dirname(result.report))
+                from pipelines.core.quality.ge_adapter import write_validation_result
+
+                write_validation_result([r for q in self.stages.quality for r in q.results],
+                                        f"{self.plan.name}.{self.run_id}",
+                                        os.path.dirname(result.report))
         except Exception as exc:  # noqa: BLE001 - a report must never hide the run's outcome
             log.warning("could not write the run report: %s", one_line(exc))
             log.debug("the report's error", exc_info=True)
@@ -213,14 +220,6 @@ class Runner:
             self.ledger.compact_if_due()
         if result.status == "succeeded" and not self.settings.keep_staging:
             self.publisher.drop_staging()
-
-    def _write_ge_results(self, folder: str) -> None:
-        from pipelines.core.quality import ge_adapter
-
-        results = [r for q in self.stages.quality for r in q.results]
-        validation = ge_adapter.to_validation_result(results, f"{self.plan.name}.{self.run_id}")
-        with open(os.path.join(folder, "ge_validation.json"), "w") as fh:
-            json.dump(validation.to_json_dict(), fh, indent=2, default=str)
 
     # ---------------------------------------------------------------- the run
     def _run(self, result: RunResult) -> None:
@@ -278,7 +277,15 @@ class Runner:
         with self._phase(result, "stages"):
             for name in plan.order:
                 self.deadline.check()
-                frames[name] = self.stages.run(name, frames, generation)
+                try:
+                    frames[name] = self.stages.run(name, frames, generation)
+                except Exception as exc:  # noqa: BLE001 - named after the stage, re-raised
+                    error = classify(exc, pipeline=plan.name)
+                    if error.fields.get("table") != self.ledger.runs_path:  # not the ledger's
+                        error = naming(error, stage=name)
+                    if error is exc:
+                        raise
+                    raise error from exc
             self._await_start()
             self.deadline.check()
         with self._phase(result, "publish"):
@@ -380,7 +387,13 @@ class Runner:
         folders of its generation are overwritten unless the ledger recorded its start).
         """
         if self.start_recorded is not None:
-            self.start_recorded.result()
+            try:
+                self.start_recorded.result()
+            except Exception as exc:  # noqa: BLE001 - named after the ledger, re-raised
+                error = naming(classify(exc, pipeline=self.plan.name),
+                               table=self.ledger.runs_path)
+                error.message = f"the ledger could not record the run's start: {error.message}"
+                raise error from exc
 
 
 def run_pipeline(spark: SparkSession, settings: Settings, plan: Plan, **kwargs: Any) -> RunResult:

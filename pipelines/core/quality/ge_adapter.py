@@ -13,6 +13,7 @@ GE is imported lazily: it takes seconds to import and most runs never need its e
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +24,8 @@ from pipelines.core.declare.expectations import Expectation
 from pipelines.core.errors import DefinitionError
 from pipelines.core.quality.gate import CheckResult
 
-__all__ = ["to_validation_result", "validate_with_ge", "load_suite_file", "GeVerdict"]
+__all__ = ["to_validation_result", "write_validation_result", "validate_with_ge",
+           "load_suite_file", "GeVerdict"]
 
 
 def to_validation_result(results: Sequence[CheckResult], suite_name: str) -> Any:
@@ -64,6 +66,16 @@ def to_validation_result(results: Sequence[CheckResult], suite_name: str) -> Any
 
 class GeVerdict(dict):
     """name -> (success, unexpected_count or observed value), from GE's engine."""
+
+
+def write_validation_result(results: Sequence[CheckResult], suite_name: str,
+                            folder: str) -> str:
+    """The results as GE's validation result JSON, ``ge_validation.json`` in ``folder``."""
+    path = os.path.join(folder, "ge_validation.json")
+    with open(path, "w") as fh:
+        json.dump(to_validation_result(results, suite_name).to_json_dict(), fh, indent=2,
+                  default=str)
+    return path
 
 
 def _context() -> Any:
