@@ -6,6 +6,7 @@ up here with its stage, and no job runs over any data.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from pyspark.errors import AnalysisException
@@ -47,10 +48,14 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
         # an scd2 table's own columns (valid_from, ...) may have statistics too
         added = SCD2_COLUMNS if sink.mode == "scd2" else ()
         stats = [c for c in sink.stats_columns or () if c not in added]
-        for col in (*sink.partition_by, *sink.keys, *stats):
-            if col not in schema.fieldNames():
-                raise DefinitionError(f"column '{col}' not in the output of '{sink.input}'",
-                                      pipeline=name, sink=sink.name, column=col)
+        for option, columns in (("partition_by", sink.partition_by), ("keys", sink.keys),
+                                ("stats_columns", stats)):
+            for col in columns:
+                if col not in schema.fieldNames():
+                    raise DefinitionError(f"{option} names column '{col}', which the output "
+                                          f"of '{sink.input}' does not have"
+                                          f"{_closest(col, schema)}", pipeline=name,
+                                          sink=sink.name, column=col, key=option)
         if sink.schema is not None:
             _check_contract(name, sink.name, schema, sink.schema)
         taken = [c for c in SCD2_COLUMNS if c in schema.fieldNames()] if sink.mode == "scd2" else []
@@ -70,8 +75,14 @@ def _check_columns(pipeline: str, where: str, schema: StructType,
         for col in check.referenced_columns:
             if col not in names:
                 raise DefinitionError(f"expectation {check.name} refers to column '{col}', "
-                                      f"which the stage does not produce", pipeline=pipeline,
-                                      stage=where, column=col)
+                                      f"which the stage does not produce"
+                                      f"{_closest(col, schema)}", pipeline=pipeline,
+                                      stage=where, column=col, key="checks")
+
+
+def _closest(column: str, schema: StructType) -> str:
+    close = difflib.get_close_matches(column, schema.fieldNames(), n=3)
+    return f"; closest: {', '.join(close)}" if close else ""
 
 
 def _check_contract(pipeline: str, sink: str, actual: StructType, declared: StructType) -> None:
