@@ -27,5 +27,6 @@ def describe_the_exploration_notebook():
                        resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         assert not [o for o in outputs if o.output_type == "error"]
-        assert any("image/svg+xml" in o.get("data", {}) for o in outputs)  # the DAG picture
+        pictures = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+        assert len(pictures) == 2  # the DAGs of daily_revenue and product_sales
         assert os.path.isdir(tmp_path / "wh" / "tables" / "fact_daily_revenue")
