@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pyspark.sql.types import StructType
 
@@ -37,17 +37,14 @@ __all__ = [
     "Stage",
     "SOURCE_FORMATS",
     "SINK_MODES",
-    "ORDER_DEPENDENT_MODES",
-    "SCD2_COLUMNS",
+    "SinkModeName",
     "JOIN_TYPES",
 ]
 
 SOURCE_FORMATS = ("delta", "json", "csv", "parquet")
-SINK_MODES = ("overwrite_partitions", "overwrite", "append", "merge", "scd2")
-# modes whose table depends on the order of commits (the last one decides what it holds)
-ORDER_DEPENDENT_MODES = ("overwrite", "merge", "scd2")
-# the columns an scd2 sink's table adds to the data: when each version of a row held
-SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
+# the sink modes; what each one does is in pipelines.core.delta.modes
+SinkModeName = Literal["overwrite_partitions", "overwrite", "append", "merge", "scd2"]
+SINK_MODES: tuple[str, ...] = get_args(SinkModeName)
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,7 @@ class Sink:
     name: str
     input: str
     table: str
-    mode: str
+    mode: SinkModeName
     _: KW_ONLY  # options are keyword-only
     partition_by: Sequence[str] = ()
     replace_where: str = ""

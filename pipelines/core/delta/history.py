@@ -17,7 +17,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.core.declare.spec import SCD2_COLUMNS, Sink
+from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.modes import HISTORY_COLUMN_NAMES
 from pipelines.core.errors import DefinitionError
 
 __all__ = ["with_history_columns", "merge_history", "check_order"]
@@ -53,7 +54,7 @@ def merge_history(session: SparkSession, df: DataFrame, sink: Sink, path: str, *
 
     table = DeltaTable.forPath(session, path)
     check_order(table.toDF(), sink, date=date, pipeline=pipeline)
-    data_cols = [c for c in df.columns if c not in SCD2_COLUMNS]
+    data_cols = [c for c in df.columns if c not in HISTORY_COLUMN_NAMES]
     tracked = [c for c in data_cols if c not in sink.keys]
     changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in tracked) or "false"
     same_key = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in sink.keys)
@@ -75,7 +76,7 @@ def merge_history(session: SparkSession, df: DataFrame, sink: Sink, path: str, *
      .merge(staged.alias("s"), f"NOT s.{_INSERT} AND t.is_current AND {same_key}")
      .whenMatchedUpdate(condition=changed,
                         set={"valid_to": "s.valid_from", "is_current": "false"})
-     .whenNotMatchedInsert(values={c: f"s.`{c}`" for c in (*data_cols, *SCD2_COLUMNS)})
+     .whenNotMatchedInsert(values={c: f"s.`{c}`" for c in (*data_cols, *HISTORY_COLUMN_NAMES)})
      .execute())
 
 

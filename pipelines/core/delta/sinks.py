@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.history import check_order, merge_history, with_history_columns
+from pipelines.core.delta.modes import mode_of
 from pipelines.core.delta.reader import ReaderError, partition_columns, properties
 from pipelines.core.delta.tables import commit_info, current_version, is_delta
 from pipelines.core.errors import DefinitionError, PublishError, QualityError
@@ -131,7 +132,7 @@ def check_contract(spark: SparkSession, df: DataFrame, sink: Sink, path: str, *,
     refuse: a column missing, extra or of another type, or another partitioning."""
     if not is_delta(spark, path) or sink.replace_schema:
         return  # created (or replaced) with the sink's schema and partitioning at its publish
-    if sink.mode == "scd2":
+    if mode_of(sink).keeps_history:
         df = with_history_columns(df, date)
         check_order(spark.read.format("delta").load(path), sink, date=date, pipeline=pipeline)
     _check_schema(spark, path, df, sink, pipeline)
@@ -198,7 +199,8 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
     ``keys_proven_by`` names the passed expectation that already showed them unique. ``date``
     (the run's) is where an scd2 sink's new versions start.
     """
-    if sink.mode == "scd2":
+    mode = mode_of(sink)
+    if mode.keeps_history:
         df = with_history_columns(df, date)
     ensure_table(spark, path, df, tuple(sink.partition_by),
                  stats_columns=None if sink.stats_columns is None else tuple(sink.stats_columns))
@@ -206,23 +208,19 @@ def publish(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnI
         df = df.select(*_check_schema(spark, path, df, sink, pipeline))
     before = current_version(spark, path)
     try:
-        if sink.mode in ("merge", "scd2"):
+        if mode.save_mode is None:  # a MERGE on the keys
             if keys_proven_by is None:
                 check_merge_keys(df, sink, pipeline)
             _merge(spark, df, sink, path, txn, date=date, pipeline=pipeline)
         else:
-            writer = (df.write.format("delta")
+            writer = (df.write.format("delta").mode(mode.save_mode)
                       .option("txnAppId", txn.app_id)
                       .option("txnVersion", txn.version)
                       .option("userMetadata", txn.tag))
-            if sink.mode == "overwrite_partitions":
-                writer = writer.mode("overwrite").option("replaceWhere", sink.replace_where)
-            elif sink.mode == "overwrite":
-                writer = writer.mode("overwrite")
-                if sink.replace_schema:  # declared: the table takes the data's columns
-                    writer = writer.option("overwriteSchema", "true")
-            else:
-                writer = writer.mode("append")
+            if mode.needs_replace_where:
+                writer = writer.option("replaceWhere", sink.replace_where)
+            if sink.replace_schema:  # declared: the table takes the data's columns
+                writer = writer.option("overwriteSchema", "true")
             writer.save(path)
     except AnalysisException as exc:
         text = str(exc)
@@ -298,7 +296,7 @@ def _merge(spark: SparkSession, df: DataFrame, sink: Sink, path: str, txn: TxnId
     session = _session_like(spark)
     for key, value in conf.items():
         session.conf.set(key, value)
-    if sink.mode == "scd2":
+    if mode_of(sink).keeps_history:
         merge_history(session, df, sink, path, date=date, pipeline=pipeline,
                       write_options={"txnAppId": txn.app_id, "txnVersion": str(txn.version),
                                      "userMetadata": txn.tag})

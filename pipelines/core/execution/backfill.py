@@ -27,7 +27,7 @@ from pyspark.sql import SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
-from pipelines.core.declare.spec import ORDER_DEPENDENT_MODES
+from pipelines.core.delta.modes import mode_of
 from pipelines.core.errors import ExitCode, PipelineError
 from pipelines.core.execution.concurrency import in_background
 from pipelines.core.execution.cost import CostMeter
@@ -90,7 +90,7 @@ def run_backfill(spark: SparkSession, settings: Settings, plans: dict[str, Plan]
 
     def in_date_order(date: str) -> Callable[[], None]:
         def wait_turn() -> None:
-            if any(s.mode in ORDER_DEPENDENT_MODES for s in plans[date].sinks.values()):
+            if any(mode_of(s).order_dependent for s in plans[date].sinks.values()):
                 for earlier in sorted(d for d in plans if d < date):
                     ended[earlier].wait()
         return wait_turn

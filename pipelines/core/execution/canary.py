@@ -20,7 +20,8 @@ from pyspark.sql.types import NumericType
 
 from pipelines.core.config.sections import MetricsSettings
 from pipelines.core.config.settings import Settings
-from pipelines.core.declare.spec import SCD2_COLUMNS, Sink
+from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.modes import HISTORY_COLUMN_NAMES, mode_of
 from pipelines.core.delta.tables import is_delta, read_delta, table_path
 from pipelines.core.errors import UsageError
 from pipelines.core.planning.plan import Plan
@@ -84,7 +85,7 @@ def _compare(canary: DataFrame, production: DataFrame, keys: list[str]) -> dict[
 
 def _current(df: DataFrame) -> DataFrame:
     """An scd2 table's current rows with its data columns only."""
-    return df.where("is_current").drop(*SCD2_COLUMNS)
+    return df.where("is_current").drop(*HISTORY_COLUMN_NAMES)
 
 
 def _shift(ours: dict[str, Any], theirs: dict[str, Any]) -> float | None:
@@ -117,7 +118,7 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
         ours, theirs = read_delta(spark, ours_path), read_delta(spark, theirs_path)
         if sink.replace_where:  # the plan's, rendered for the date and parameters
             ours, theirs = ours.where(sink.replace_where), theirs.where(sink.replace_where)
-        if sink.mode == "scd2":  # the dimension as it stands: one current row per key
+        if mode_of(sink).keeps_history:  # the dimension as it stands: one current row a key
             ours, theirs = _current(ours), _current(theirs)
         on = _keys(sink, ours.columns, by, keys)
         if by and all(c in theirs.columns for c in by):  # production over the canary's keys
@@ -189,11 +190,12 @@ def staged_outputs(spark: SparkSession, settings: Settings, plan: Plan,
                              sink=sink.name, key=run.run_id)
         path = table_path(root, sink.table)
         rows = read_delta(spark, path, version)
-        if sink.mode == "scd2":  # the snapshot it loaded: the current rows, without history
+        mode = mode_of(sink)
+        if mode.keeps_history:  # the snapshot it loaded: the current rows, without history
             rows = _current(rows)
-        elif sink.mode == "overwrite_partitions" and sink.replace_where:
+        elif mode.needs_replace_where and sink.replace_where:
             rows = rows.where(sink.replace_where)
-        elif sink.mode != "overwrite" and version > 0:
+        elif not mode.replaces_table and version > 0:
             rows = rows.exceptAll(read_delta(spark, path, version - 1))
         out[sink.name] = rows
     return Staged(run.run_id, out, dict(run.data.get("inputs") or {}))

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Sink
+from pipelines.core.delta.modes import mode_of
 from pipelines.core.delta.sinks import (
     PublishResult,
     TxnId,
@@ -62,12 +63,13 @@ class Publisher:
             check_contract(self.spark, data[sink.name], sink,
                            table_path(self.warehouse, sink.table), pipeline=self.plan.name,
                            date=self.plan.date)
-            if sink.keys and sink.mode in ("merge", "scd2"):
+            mode = mode_of(sink)
+            if sink.keys and mode.needs_keys:
                 proven = self._keys_proven(sink)
                 if proven is None:
                     check_merge_keys(data[sink.name], sink, self.plan.name)
                 self.keys_checked[sink.name] = proven or "query"
-            if sink.mode == "overwrite_partitions" and sink.replace_where:
+            if mode.needs_replace_where and sink.replace_where:
                 check_replace_where(data[sink.name], sink, self.plan.name)
 
     def _keys_proven(self, sink: Sink) -> str | None:

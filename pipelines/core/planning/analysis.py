@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from pipelines.core.declare.expectations import Expectation
-from pipelines.core.declare.spec import SCD2_COLUMNS
+from pipelines.core.delta.modes import mode_of
 from pipelines.core.errors import DefinitionError
 from pipelines.core.frames.sources import empty_source
 from pipelines.core.frames.stages import analysis_error, apply_stage
@@ -46,7 +46,7 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
         schema = schemas[sink.input]
         _check_columns(name, sink.name, schema, sink.checks)
         # an scd2 table's own columns (valid_from, ...) may have statistics too
-        added = SCD2_COLUMNS if sink.mode == "scd2" else ()
+        added = [name for name, _ in mode_of(sink).added_columns]
         stats = [c for c in sink.stats_columns or () if c not in added]
         for option, columns in (("partition_by", sink.partition_by), ("keys", sink.keys),
                                 ("stats_columns", stats)):
@@ -58,11 +58,11 @@ def check_schemas(spark: SparkSession, plan: Plan) -> dict[str, StructType]:
                                           sink=sink.name, column=col, key=option)
         if sink.schema is not None:
             _check_contract(name, sink.name, schema, sink.schema)
-        taken = [c for c in SCD2_COLUMNS if c in schema.fieldNames()] if sink.mode == "scd2" else []
+        taken = [c for c in added if c in schema.fieldNames()]
         if taken:
-            raise DefinitionError(f"column '{taken[0]}' of '{sink.input}' is one the scd2 table "
-                                  "adds itself; rename or drop it", pipeline=name,
-                                  sink=sink.name, column=taken[0])
+            raise DefinitionError(f"column '{taken[0]}' of '{sink.input}' is one the "
+                                  f"{sink.mode} table adds itself; rename or drop it",
+                                  pipeline=name, sink=sink.name, column=taken[0])
     return schemas
 
 

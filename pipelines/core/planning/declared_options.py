@@ -19,6 +19,7 @@ from typing import Any
 
 from pipelines.core.declare.expectations import Expectation
 from pipelines.core.declare.spec import Join, Reduce, Sink, Source
+from pipelines.core.delta.modes import MODES, mode_of
 from pipelines.core.errors import DefinitionError
 from pipelines.core.salting import SALTABLE_JOINS, needs_salting
 
@@ -133,12 +134,14 @@ def check_stage_options(pipeline: str, stage: Any) -> None:
 def check_sink_options(pipeline: str, sink: Sink) -> None:
     """Refuse a sink option its mode would not use."""
     where = {"pipeline": pipeline, "sink": sink.name}
-    if sink.replace_where and sink.mode != "overwrite_partitions":
-        raise DefinitionError(f"'replace_where' is only used by mode 'overwrite_partitions', not "
+    mode = mode_of(sink)
+    if sink.replace_where and not mode.needs_replace_where:
+        users = " and ".join(f"'{m.name}'" for m in MODES.values() if m.needs_replace_where)
+        raise DefinitionError(f"'replace_where' is only used by mode {users}, not "
                               f"'{sink.mode}'", **where, key="replace_where")
-    if sink.keys and sink.mode not in ("merge", "scd2"):
-        raise DefinitionError(f"'keys' are only used by modes 'merge' and 'scd2', not "
-                              f"'{sink.mode}'",
+    if sink.keys and not mode.needs_keys:
+        users = " and ".join(f"'{m.name}'" for m in MODES.values() if m.needs_keys)
+        raise DefinitionError(f"'keys' are only used by modes {users}, not '{sink.mode}'",
                               **where, key="keys")
     if isinstance(sink.salt_partitions, int) and not sink.partition_by:
         raise DefinitionError("'salt_partitions' spreads the rows of hot 'partition_by' values; "

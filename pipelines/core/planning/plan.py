@@ -19,12 +19,12 @@ from typing import Any
 from pipelines.core.config.settings import SaltSettings
 from pipelines.core.declare.expectations import SEVERITIES, Expectation
 from pipelines.core.declare.spec import (
-    SINK_MODES,
     SOURCE_FORMATS,
     Pipeline,
     Sink,
     Source,
 )
+from pipelines.core.delta.modes import MODES, mode_of
 from pipelines.core.errors import DefinitionError, UsageError
 from pipelines.core.planning.declared_options import (
     check_expectation_options,
@@ -94,7 +94,7 @@ class Plan:
     def merge_keys(self, name: str) -> list[tuple[str, ...]]:
         """The key sets of the merge sinks fed by stage ``name``."""
         return [tuple(s.keys) for s in self.sinks.values()
-                if s.input == name and s.mode in ("merge", "scd2")]
+                if s.input == name and mode_of(s).needs_keys]
 
     def feeds_sink(self, name: str) -> bool:
         return any(s.input == name for s in self.sinks.values())
@@ -232,7 +232,7 @@ def _make_plan(pipeline: Pipeline, date: str, params: Mapping[str, str] | None) 
             consumers.setdefault(ref, []).append(node.name)
     footprint = tuple(
         SinkFootprint(s.name, s.table, s.mode,
-                      s.replace_where if s.mode == "overwrite_partitions" else "",
+                      s.replace_where if mode_of(s).needs_replace_where else "",
                       tuple(s.keys), tuple(s.partition_by))
         for s in rendered_sinks.values()
     )
@@ -325,18 +325,20 @@ def _check_source(pipeline: str, source: Source) -> None:
 
 def _check_sink(pipeline: str, sink: Sink) -> None:
     where = {"pipeline": pipeline, "sink": sink.name}
-    if sink.mode not in SINK_MODES:
+    if sink.mode not in MODES:
         raise DefinitionError(f"unknown sink mode '{sink.mode}' (use one of "
-                              f"{', '.join(SINK_MODES)})", **where)
-    if sink.mode == "overwrite_partitions" and not (sink.partition_by and sink.replace_where):
-        raise DefinitionError("overwrite_partitions needs 'partition_by' and 'replace_where'",
+                              f"{', '.join(MODES)})", **where, key="mode")
+    mode = MODES[sink.mode]
+    if mode.needs_replace_where and not (sink.partition_by and sink.replace_where):
+        raise DefinitionError(f"{mode.name} needs 'partition_by' and 'replace_where'",
                               **where)
     if sink.replace_schema is not False and not (sink.replace_schema is True
-                                                  and sink.mode == "overwrite"):
-        raise DefinitionError("replace_schema=True is for mode 'overwrite' only (a table "
+                                                  and mode.replaces_table):
+        replacing = " or ".join(f"'{m.name}'" for m in MODES.values() if m.replaces_table)
+        raise DefinitionError(f"replace_schema=True is for mode {replacing} only (a table "
                               "whose rows stay must be migrated first)", **where,
                               key="replace_schema")
-    if sink.mode in ("merge", "scd2") and not sink.keys:
+    if mode.needs_keys and not sink.keys:
         raise DefinitionError(f"{sink.mode} needs 'keys'", **where, key="keys")
     if not (sink.salt_partitions == "auto" or sink.salt_partitions == "off"
             or (isinstance(sink.salt_partitions, int) and sink.salt_partitions >= 1)):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pipelines.core.config.settings import SaltSettings
 from pipelines.core.declare.spec import Join, Map, Reduce
+from pipelines.core.delta.modes import MODES
 from pipelines.core.delta.tables import table_path
 from pipelines.core.planning.plan import Plan
 from pipelines.core.planning.relational_text import describe_relational
@@ -76,12 +77,7 @@ def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None,
     lines += ["", "writes:"]
     for f in plan.footprint:
         path = table_path(warehouse, f.table)
-        detail = {"overwrite_partitions": f"replace where {f.predicate}",
-                  "append": "append (idempotent per run)",
-                  "overwrite": "replace the whole table",
-                  "merge": f"merge on {', '.join(f.keys)}",
-                  "scd2": f"history (type 2) on {', '.join(f.keys)}: valid_from, valid_to, "
-                          "is_current"}[f.mode]
+        detail = MODES[f.mode].describe(predicate=f.predicate, keys=f.keys)
         lines.append(f"  {f.sink:<20} -> {path}")
         lines.append(f"  {'':<20}    {f.mode}: {detail}")
     return "\n".join(lines)

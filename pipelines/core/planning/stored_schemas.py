@@ -35,7 +35,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from pipelines.core.declare.spec import SCD2_COLUMNS, Sink, Source
+from pipelines.core.declare.spec import Sink, Source
+from pipelines.core.delta.modes import mode_of
 from pipelines.core.delta.tables import landing_path, table_path
 from pipelines.core.errors import DefinitionError, InputDataError
 from pipelines.core.planning.plan import Plan
@@ -236,8 +237,7 @@ def check_sink_tables(plan: Plan, schemas: dict[str, StructType], warehouse: str
 
 def _output_columns(sink: Sink, output: StructType) -> dict[str, str]:
     cols = {f.name: f.dataType.simpleString() for f in output.fields}
-    if sink.mode == "scd2":
-        cols.update({"valid_from": "date", "valid_to": "date", "is_current": "boolean"})
+    cols.update(mode_of(sink).added_columns)
     return cols
 
 
@@ -252,12 +252,12 @@ def _differences(sink: Sink, output: StructType, table: StructType) -> list[tupl
             found.append((name, f"column '{name}' is {kind} but table {sink.table} has "
                                 f"{have[name]}"))
     found += [(name, f"column '{name}' of table {sink.table} is missing from the sink's data")
-              for name in have if name not in out and name not in SCD2_COLUMNS]
+              for name in have if name not in out]
     return found
 
 
 def _way_forward(sink: Sink, column: str, table: StructType) -> str:
-    if sink.mode == "overwrite":
+    if mode_of(sink).replaces_table:
         return ("to replace the table's schema at the next publish, declare "
                 "replace_schema=True on the sink (every row is rewritten anyway)")
     kinds = {f.name: f.dataType.simpleString() for f in table.fields}
@@ -280,7 +280,7 @@ def _check_partitioning(pipeline: str, sink: Sink, path: str) -> None:
             f"table {sink.table} is partitioned by {have or 'nothing'}, the sink declares "
             f"partition_by={list(sink.partition_by)}; "
             + ("declare replace_schema=True to partition it anew at the next publish"
-               if sink.mode == "overwrite" else "migrate the table first"),
+               if mode_of(sink).replaces_table else "migrate the table first"),
             pipeline=pipeline, sink=sink.name, table=sink.table, key="partition_by")
 
 
