@@ -20,7 +20,7 @@ TPCH = sorted(m.name for m in pkgutil.iter_modules(examples.tpch.__path__)
 
 def describe_the_dag_picture():
     def it_has_a_colour_for_every_stage_kind():
-        kinds = {t.__name__.lower() for t in typing.get_args(Stage)}
+        kinds = {t.kind for t in typing.get_args(Stage)}
         assert kinds | {"source", "sink"} <= set(KIND_COLOURS)
 
     @pytest.mark.parametrize("name", ["daily_revenue", "product_sales"])

@@ -15,17 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pipelines.core.declare._data import as_tuple, freeze
 
 __all__ = ["Filter", "Select", "WithColumns", "Top", "Latest", "Union", "Sql"]
 
 
+def _pairs(mapping: Mapping[str, str]) -> str:
+    return ", ".join(name if name == text else f"{name} = {text}"
+                     for name, text in mapping.items())
+
+
 @dataclass(frozen=True)
 class Filter:
     """Rows of ``input`` where ``where`` (SQL, may use ``{date}`` and params) is true."""
 
+    kind: ClassVar[str] = "filter"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = True  # each row kept or dropped on its own
     name: str
     input: str
     _: KW_ONLY
@@ -40,12 +47,22 @@ class Filter:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return f"filter where {self.where}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return (("where", self.where),)
+
 
 @dataclass(frozen=True)
 class Select:
     """Exactly the ``columns`` given: a list of names, or a mapping of output name to a SQL
     expression (``{"revenue": "price * quantity", "customer_id": "customer_id"}``)."""
 
+    kind: ClassVar[str] = "select"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     input: str
     _: KW_ONLY
@@ -67,12 +84,22 @@ class Select:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return f"select {_pairs(self.expressions)}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return tuple(("columns", text) for text in self.expressions.values())
+
 
 @dataclass(frozen=True)
 class WithColumns:
     """All columns of ``input``, with ``columns`` (name -> SQL expression) added or replaced,
     then ``rename`` (old -> new) applied, then ``drop`` removed."""
 
+    kind: ClassVar[str] = "withcolumns"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     input: str
     _: KW_ONLY
@@ -90,6 +117,18 @@ class WithColumns:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        parts = [_pairs(dict(self.columns))] if self.columns else []
+        parts += [f"rename {', '.join(f'{a} -> {b}' for a, b in self.rename.items())}"
+                  ] if self.rename else []
+        parts += [f"drop {', '.join(self.drop)}"] if self.drop else []
+        return f"with   {'; '.join(parts)}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return tuple(("columns", text) for text in self.columns.values())
+
 
 @dataclass(frozen=True)
 class Top:
@@ -97,6 +136,8 @@ class Top:
     ``"x ASC NULLS LAST"``): over the whole input, or per value of the ``per`` columns. Ties
     are broken by the remaining columns, so a rerun keeps the same rows."""
 
+    kind: ClassVar[str] = "top"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     input: str
     _: KW_ONLY
@@ -113,12 +154,23 @@ class Top:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        per = f" per {', '.join(self.per)}" if self.per else ""
+        return f"top    {self.n}{per} by {', '.join(self.by)}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Latest:
     """One row per value of ``keys``: the one with the greatest ``by`` (ties broken by the
     remaining columns)."""
 
+    kind: ClassVar[str] = "latest"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     input: str
     _: KW_ONLY
@@ -134,12 +186,22 @@ class Latest:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return f"latest per {', '.join(self.keys)} by {self.by}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Union:
     """The rows of every input, columns matched by name; with ``allow_missing``, a column
     that an input lacks is null in its rows."""
 
+    kind: ClassVar[str] = "union"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     inputs: Sequence[str]
     _: KW_ONLY
@@ -150,6 +212,14 @@ class Union:
     def __post_init__(self) -> None:
         freeze(self, inputs=as_tuple(self.inputs), checks=as_tuple(self.checks))
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return "union  by name" + (" (missing columns null)" if self.allow_missing else "")
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Sql:
@@ -157,6 +227,8 @@ class Sql:
     (``"SELECT c.country, sum(o.amount) AS revenue FROM {orders} o JOIN {customers} c ..."``);
     other placeholders are the run's parameters (``'{date}'``)."""
 
+    kind: ClassVar[str] = "sql"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     inputs: Sequence[str]
     _: KW_ONLY
@@ -166,3 +238,11 @@ class Sql:
 
     def __post_init__(self) -> None:
         freeze(self, inputs=as_tuple(self.inputs), checks=as_tuple(self.checks))
+
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return "sql    " + " ".join(self.query.split())
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return (("query", self.query),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pipelines.core.declare._data import as_tuple, freeze, hot_key_tuples
 from pipelines.core.declare.aggregations import Agg
@@ -19,6 +19,8 @@ JOIN_TYPES = ("inner", "left", "right", "full", "left_semi", "left_anti")
 class Map:
     """A narrow stage: ``fn(df, **args) -> DataFrame`` over one input."""
 
+    kind: ClassVar[str] = "map"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = True  # each row kept or dropped on its own
     name: str
     input: str
     fn: Callable[..., Any]
@@ -34,6 +36,14 @@ class Map:
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
 
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        return f"map    {self.fn.__module__}.{self.fn.__name__}"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Reduce:
@@ -45,6 +55,8 @@ class Reduce:
     that many ways.
     """
 
+    kind: ClassVar[str] = "reduce"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     input: str
     keys: Sequence[str]
@@ -63,6 +75,15 @@ class Reduce:
     @property
     def inputs(self) -> tuple[str, ...]:
         return (self.input,)
+
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        aggs = ", ".join(a.alias for a in self.aggs)
+        return f"reduce by {', '.join(self.keys)} -> {aggs} (salt={self.salt})"
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,8 @@ class Join:
     ``broadcast="auto"`` broadcasts a small right side whole ("none": never the whole side).
     """
 
+    kind: ClassVar[str] = "join"  # its name in the plan, the DAG and the ledger
+    row_wise: ClassVar[bool] = False  # each row kept or dropped on its own
     name: str
     left: str
     right: str
@@ -127,3 +150,18 @@ class Join:
     def by_name(self) -> bool:
         """An equi-join on same-named columns and nothing else: what salting can split."""
         return bool(self.on) and not self.condition
+
+    def describe(self) -> str:
+        """One line saying what the stage does, for the plan's text."""
+        if self.condition_only:
+            return (f"join   {self.how} on the condition {self.condition} (a nested loop "
+                    "over a broadcast side)")
+        left, right = self.keys
+        on = ", ".join(a if a == b else f"{a} = {b}" for a, b in zip(left, right, strict=True))
+        extra = f" and {self.condition}" if self.condition else ""
+        return (f"join   {self.how} on {on}{extra} (salt={self.salt}, "
+                f"broadcast={self.broadcast})")
+
+    def templates(self) -> tuple[tuple[str, str], ...]:
+        """(field, SQL text) of every template the stage declares (``{date}``, params)."""
+        return (("condition", self.condition),) if self.condition else ()

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
-from pipelines.core.declare.spec import Filter, Join, Map
+from pipelines.core.declare.spec import Join
 from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import DiskFullError, QualityError
 from pipelines.core.execution import progress
@@ -118,8 +118,7 @@ class StageExecutor:
         """Build stage ``name`` from ``frames``; materialize and audit it where it must be."""
         stage = self.plan.stage(name)
         self.frames = frames
-        record = self.stage_results.setdefault(name, StageResult(name, type(stage).__name__
-                                                                 .lower()))
+        record = self.stage_results.setdefault(name, StageResult(name, stage.kind))
         record.fingerprint = self.fingerprints.get(name)
         faults.point(f"before_stage:{name}")
         if name in self.not_needed and self.plan.schemas.get(name) is not None:
@@ -326,15 +325,16 @@ class StageExecutor:
         """
         stage = None if name in self.plan.sources else self.plan.stage(name)
         fused = name in self.stage_results and not self.stage_results[name].materialized
-        row_wise = isinstance(stage, (Map, Filter)) or (isinstance(stage, Join)
-                                                        and stage.left != stage.right)
-        if stage is None or not (fused and row_wise):
+        inputs: dict[str, DataFrame]
+        if stage is None or not fused:
             return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
-        if isinstance(stage, (Map, Filter)):
-            inputs = {stage.input: self._sample(stage.input, frames, fraction)}
-        else:  # a join: the right side stays whole
+        if stage.row_wise:
+            inputs = {i: self._sample(i, frames, fraction) for i in stage.inputs}
+        elif isinstance(stage, Join) and stage.left != stage.right:  # the right side whole
             inputs = {stage.left: self._sample(stage.left, frames, fraction),
                       stage.right: frames[stage.right]}
+        else:
+            return frames[name].sample(fraction=fraction, seed=SAMPLE_SEED)
         return apply_stage(stage, inputs, self.plan.params, pipeline=self.plan.name,
                            broadcast=self.broadcasts.get(name, False))
 

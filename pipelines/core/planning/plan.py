@@ -23,6 +23,7 @@ from pipelines.core.declare.spec import (
     Pipeline,
     Sink,
     Source,
+    Stage,
 )
 from pipelines.core.delta.modes import MODES, mode_of
 from pipelines.core.errors import DefinitionError, UsageError
@@ -79,8 +80,12 @@ class Plan:
     def date(self) -> str:
         return self.params["date"]
 
-    def stage(self, name: str) -> Any:
-        return self.pipeline.node(name)
+    def stage(self, name: str) -> Stage:
+        """The declared stage ``name`` (a source or sink name raises ``KeyError``)."""
+        node = self.pipeline.node(name)
+        if isinstance(node, (Source, Sink)):
+            raise KeyError(name)
+        return node
 
     @property
     def selected_sinks(self) -> tuple[str, ...] | None:
@@ -119,7 +124,7 @@ class Plan:
                 for s in self.sources.values()
             ],
             "stages": [
-                {"name": n, "kind": type(self.stage(n)).__name__.lower(),
+                {"name": n, "kind": self.stage(n).kind,
                  "inputs": list(self.stage(n).inputs),
                  "columns": _columns(self.schemas.get(n)),
                  "salting": salting_note(self.stage(n), salting),

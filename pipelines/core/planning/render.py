@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from pipelines.core.config.settings import SaltSettings
-from pipelines.core.declare.spec import Join, Map, Reduce
 from pipelines.core.delta.modes import MODES
 from pipelines.core.delta.tables import table_path
 from pipelines.core.planning.plan import Plan
-from pipelines.core.planning.relational_text import describe_relational
 from pipelines.core.planning.salting_notes import salting_note
 from pipelines.core.records.code_fingerprint import CodeFingerprint
 
@@ -23,25 +20,6 @@ KIND_COLOURS = {
     "filter": "#e0e7ff", "select": "#e0f2fe", "withcolumns": "#ecfccb", "top": "#fef3c7",
     "latest": "#fae8ff", "union": "#ccfbf1", "sql": "#fee2e2",
 }
-
-
-def _describe(stage: Any) -> str:
-    if isinstance(stage, Map):
-        return f"map    {stage.fn.__module__}.{stage.fn.__name__}"
-    if isinstance(stage, Reduce):
-        aggs = ", ".join(a.alias for a in stage.aggs)
-        salted = "salt=" + str(stage.salt)
-        return f"reduce by {', '.join(stage.keys)} -> {aggs} ({salted})"
-    if isinstance(stage, Join):
-        left, right = stage.keys
-        on = ", ".join(a if a == b else f"{a} = {b}" for a, b in zip(left, right, strict=True))
-        if stage.condition_only:
-            return (f"join   {stage.how} on the condition {stage.condition} (a nested loop "
-                    "over a broadcast side)")
-        extra = f" and {stage.condition}" if stage.condition else ""
-        return (f"join   {stage.how} on {on}{extra} (salt={stage.salt}, "
-                f"broadcast={stage.broadcast})")
-    return describe_relational(stage) or type(stage).__name__
 
 
 def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None, *,
@@ -62,7 +40,7 @@ def render_plan(plan: Plan, warehouse: str, salting: SaltSettings | None = None,
         stage = plan.stage(name)
         inputs = " + ".join(stage.inputs)
         lines.append(f"  {name:<20} <- {inputs}")
-        lines.append(f"  {'':<20}    {_describe(stage)}")
+        lines.append(f"  {'':<20}    {stage.describe()}")
         if reuse and name in reuse:
             lines.append(f"  {'':<20}    run now: {reuse[name]}")
         note = salting_note(stage, salting)
@@ -90,8 +68,7 @@ def plan_svg(plan: Plan) -> str:
         nodes[s] = ("source", 0)
     for name in plan.order:
         depth = 1 + max(nodes[i][1] for i in plan.stage(name).inputs)
-        kind = type(plan.stage(name)).__name__.lower()
-        nodes[name] = (kind, depth)
+        nodes[name] = (plan.stage(name).kind, depth)
     for sink in plan.sinks.values():
         nodes[sink.name] = ("sink", nodes[sink.input][1] + 1)
     columns: dict[int, list[str]] = {}

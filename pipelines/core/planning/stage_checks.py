@@ -47,21 +47,6 @@ def _check_template(text: str, known: set[str], where: dict[str, Any], field: st
                               f"{', '.join(sorted(known))})", **where, key=unknown[0])
 
 
-def _texts(stage: Any) -> list[tuple[str, str]]:
-    """(field, SQL text) of every template a stage declares."""
-    if isinstance(stage, Filter):
-        return [("where", stage.where)]
-    if isinstance(stage, Select):
-        return [("columns", text) for text in stage.expressions.values()]
-    if isinstance(stage, WithColumns):
-        return [("columns", text) for text in stage.columns.values()]
-    if isinstance(stage, Join) and stage.condition:
-        return [("condition", stage.condition)]
-    if isinstance(stage, Sql):
-        return [("query", stage.query)]
-    return []
-
-
 def check_stage(pipeline: str, stage: Any, params: Mapping[str, str]) -> None:
     """Refuse a stage whose declaration is incomplete or inconsistent, naming the field."""
     where = {"pipeline": pipeline, "stage": stage.name}
@@ -69,7 +54,7 @@ def check_stage(pipeline: str, stage: Any, params: Mapping[str, str]) -> None:
     if checker is None:
         raise DefinitionError(f"unknown stage type {type(stage).__name__}", **where)
     known = set(params) | (set(stage.inputs) if isinstance(stage, Sql) else set())
-    for field, text in _texts(stage):
+    for field, text in stage.templates():
         if isinstance(text, str):
             _check_template(text, known, where, field)
     checker(stage, where)
