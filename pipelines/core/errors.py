@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from enum import IntEnum
 from typing import Any
 
 __all__ = [
@@ -69,7 +70,9 @@ def _redacted(value: Any) -> Any:
     return value
 
 
-class ExitCode:
+class ExitCode(IntEnum):
+    """The CLI's exit codes (the README's table)."""
+
     OK = 0
     FAILURE = 1
     USAGE = 2
@@ -85,7 +88,7 @@ class ExitCode:
 class PipelineError(Exception):
     """Root of every error the framework raises on purpose."""
 
-    exit_code: int = ExitCode.FAILURE
+    exit_code: ExitCode = ExitCode.FAILURE
     kind: str = "failure"
 
     def __init__(self, message: str, **fields: Any) -> None:
