@@ -29,6 +29,7 @@ from pipelines.core.config.sections import (
     SparkSettings,
 )
 from pipelines.core.errors import ConfigError, register_secret
+from pipelines.core.layout import host_state, local_locks
 
 __all__ = [
     "Settings",
@@ -96,8 +97,8 @@ class Settings:
             warehouse = urlparse(warehouse).path
         elif "://" in warehouse:
             digest = hashlib.sha256(warehouse.encode()).hexdigest()[:16]
-            return str(Path("~/.local/state/pipelines/locks").expanduser() / digest)
-        return os.path.join(warehouse, "_pipelines", "locks")
+            return os.path.join(host_state("locks"), digest)
+        return local_locks(warehouse)
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data, with every secret value replaced by ``***``."""

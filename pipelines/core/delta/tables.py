@@ -8,12 +8,10 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from pipelines.core.layout import tables_root
+
 __all__ = ["table_path", "landing_path", "path_exists", "is_delta", "current_version",
            "read_delta", "tables_root", "commit_info", "table_id"]
-
-
-def tables_root(warehouse: str) -> str:
-    return _join(warehouse, "tables")
 
 
 def _join(root: str, *parts: str) -> str:

@@ -24,19 +24,17 @@ from pipelines.core.declare.spec import Sink
 from pipelines.core.delta.modes import HISTORY_COLUMN_NAMES, mode_of
 from pipelines.core.delta.tables import is_delta, read_delta, table_path
 from pipelines.core.errors import UsageError
+from pipelines.core.layout import canary_root
 from pipelines.core.planning.plan import Plan
 from pipelines.core.records.ledger import Ledger, RunRecord
 
-__all__ = ["CANARY_DIR", "Staged", "canary_settings", "diff", "staged_run", "staged_outputs"]
-
-CANARY_DIR = "_canary"
-
+__all__ = ["Staged", "canary_settings", "diff", "staged_run", "staged_outputs"]
 
 def canary_settings(settings: Settings) -> Settings:
     """The settings of a canary run: its own warehouse, production's as its inputs, no
     metrics export (a canary is not a production run)."""
     production = settings.warehouse_path
-    return dataclasses.replace(settings, warehouse=f"{production}/{CANARY_DIR}",
+    return dataclasses.replace(settings, warehouse=canary_root(production),
                                input_warehouse=production, metrics=MetricsSettings(),
                                lock_dir="")
 
@@ -98,8 +96,8 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
          max_changed_share: float, max_mean_shift: float) -> dict[str, Any]:
     """Each sink's canary table against production's, and the thresholds it breaks."""
     production = settings.warehouse_path
-    canary_root = f"{production}/{CANARY_DIR}"
-    runs = [r for r in Ledger(None, canary_root).runs(plan.name, plan.date)
+    canary = canary_root(production)
+    runs = [r for r in Ledger(None, canary).runs(plan.name, plan.date)
             if r.status == "succeeded"]
     if not runs:
         raise UsageError(f"no succeeded canary run of {plan.name} for {plan.date}; run "
@@ -109,7 +107,7 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
     by = list(sample.get("by") or [])
     sinks, breaches = [], []
     for sink in plan.sinks.values():
-        ours_path = table_path(canary_root, sink.table)
+        ours_path = table_path(canary, sink.table)
         theirs_path = table_path(production, sink.table)
         if not (is_delta(spark, ours_path) and is_delta(spark, theirs_path)):
             raise UsageError(f"sink {sink.name}: no table to compare at "
@@ -151,7 +149,7 @@ def diff(spark: SparkSession, settings: Settings, plan: Plan, *, keys: list[str]
 def staged_run(settings: Settings, plan: Plan) -> RunRecord:
     """The latest succeeded run of ``plan``'s date in the canary warehouse (a staged backfill
     or a canary), which :func:`staged_outputs` promotes."""
-    root = f"{settings.warehouse_path}/{CANARY_DIR}"
+    root = canary_root(settings.warehouse_path)
     runs = [r for r in Ledger(None, root).runs(plan.name, plan.date) if r.status == "succeeded"]
     if not runs:
         raise UsageError(f"no staged run of {plan.name} for {plan.date} to promote; run "
@@ -180,7 +178,7 @@ def staged_outputs(spark: SparkSession, settings: Settings, plan: Plan,
     partitions it replaced, the current rows of a dimension with history (without its history
     columns, which the promoting run adds), and the rows its commit added to an appended or
     merged one."""
-    root = f"{settings.warehouse_path}/{CANARY_DIR}"
+    root = canary_root(settings.warehouse_path)
     versions = {o["sink"]: o["delta_version"] for o in run.data.get("outputs") or []}
     out = {}
     for sink in plan.sinks.values():

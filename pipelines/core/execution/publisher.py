@@ -22,17 +22,13 @@ from pipelines.core.delta.sinks import (
 )
 from pipelines.core.delta.tables import table_path
 from pipelines.core.execution.failures import classify, naming, with_retries
+from pipelines.core.layout import staging_root
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, StageQuality
 from pipelines.core.records.results import StageResult
 from pipelines.core.salting import declared_hot_keys, detect_hot_keys, spread_for_write
 
-__all__ = ["Publisher", "staging_root"]
-
-
-def staging_root(warehouse: str, pipeline: str, date: str) -> str:
-    """The folder of a date's staged stages, one subfolder per generation."""
-    return f"{warehouse}/_pipelines/staging/{pipeline}/{date}"
+__all__ = ["Publisher"]
 
 
 class Publisher:

@@ -12,8 +12,8 @@ from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
 from pipelines.core.execution.generations import current_inputs
-from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.stage_executor import staged
+from pipelines.core.layout import staging_root
 from pipelines.core.planning.plan import Plan
 from pipelines.core.planning.stage_fingerprint import stage_fingerprints
 from pipelines.core.records.fingerprint import config_hash

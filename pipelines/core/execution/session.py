@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from pipelines.core.config.settings import Settings
+from pipelines.core.layout import host_state
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -166,7 +167,7 @@ def spark_log_file(settings: Settings) -> str:
     folder = os.path.join(os.path.dirname(settings.lock_path), "logs")
     if settings.lock_dir or "://" in settings.warehouse_path and not (
             settings.warehouse_path.startswith("file:")):
-        folder = os.path.expanduser("~/.local/state/pipelines/logs")
+        folder = host_state("logs")
     os.makedirs(folder, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
     return os.path.join(folder, f"spark-{stamp}-{os.getpid()}.log")

@@ -24,11 +24,11 @@ from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import DiskFullError, QualityError
 from pipelines.core.execution import progress
 from pipelines.core.execution.failures import classify, with_retries, writing
-from pipelines.core.execution.publisher import staging_root
 from pipelines.core.execution.session import scoped_conf
 from pipelines.core.execution.skew_probe import SkewProbe
 from pipelines.core.frames.input_drift import explain_failed_check
 from pipelines.core.frames.stages import apply_stage
+from pipelines.core.layout import staging_path
 from pipelines.core.planning.plan import Plan
 from pipelines.core.quality.gate import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.records.results import StageResult
@@ -257,8 +257,8 @@ class StageExecutor:
                 or self.plan.stage(name).checkpoint)
 
     def staging_path(self, generation: int, name: str) -> str:
-        root = staging_root(self.settings.warehouse_path, self.plan.name, self.plan.date)
-        return f"{root}/g{generation}/{name}"
+        return staging_path(self.settings.warehouse_path, self.plan.name, self.plan.date,
+                            generation, name)
 
     def _discard(self, path: str) -> None:
         """Delete what a failed write left in ``path``: never a resume point (its job commit

@@ -33,6 +33,7 @@ from pyspark.sql.types import (
 from pipelines.core.delta.appends import append_rows
 from pipelines.core.delta.reader import ReaderError, file_count, read_where
 from pipelines.core.errors import redact
+from pipelines.core.layout import ledger_path, private_root, quality_results_path
 from pipelines.core.records.results import RUN_FORMAT
 
 __all__ = ["Ledger", "RunRecord", "LEDGER_SCHEMA", "QUALITY_SCHEMA", "with_liveness"]
@@ -122,9 +123,9 @@ class Ledger:
 
     def __init__(self, spark: SparkSession | None, warehouse: str) -> None:
         self.spark = spark
-        self.root = warehouse.rstrip("/") + "/_pipelines"
-        self.runs_path = self.root + "/ledger"
-        self.quality_path = self.root + "/quality_results"
+        self.root = private_root(warehouse)
+        self.runs_path = ledger_path(warehouse)
+        self.quality_path = quality_results_path(warehouse)
 
     # -- writing ------------------------------------------------------------------------
     def _session(self) -> SparkSession:

@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pipelines.core.layout import report_folder
 from pipelines.core.records import charts
 from pipelines.core.records.metrics import render_prometheus
 from pipelines.core.records.results import RunResult
@@ -28,7 +29,7 @@ TREND_RUNS = 20  # runs of the pipeline the trends show, the current one last
 
 
 def _dir(warehouse: str, result: RunResult) -> str:
-    return f"{warehouse}/_pipelines/reports/{result.pipeline}/{result.date}/{result.run_id}"
+    return report_folder(warehouse, result.pipeline, result.date, result.run_id)
 
 
 def write_report(warehouse: str, result: RunResult) -> str | None:
