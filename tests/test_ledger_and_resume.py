@@ -14,7 +14,7 @@ import pipelines.core.execution.runner as runner_module
 from pipelines.core.config.settings import RetrySettings
 from pipelines.core.errors import PublishError
 from pipelines.core.execution.failures import is_transient, with_retries
-from pipelines.core.execution.stage_executor import staged
+from pipelines.core.planning.reuse import staged
 from pipelines.core.records.ledger import Ledger
 from pipelines.core.records.lock import PipelineLock
 from tests.helpers import DATE, cli, table

@@ -11,31 +11,27 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
 from pipelines.core.delta.reader import ReaderError
-from pipelines.core.delta.tables import landing_path, path_exists, table_path
 from pipelines.core.errors import ExitCode, ResumeConflictError, UsageError
 from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.stage_fingerprint import current_inputs
 from pipelines.core.records.code_fingerprint import UNDETERMINED
 from pipelines.core.records.fingerprint import (
     code_hash,
     config_hash,
-    delta_identity,
-    files_fingerprint,
     input_changes,
-    local_path,
     params_text,
 )
 from pipelines.core.records.ledger import Ledger, RunRecord
 from pipelines.core.records.results import RunResult
 
 __all__ = ["Generation", "choose_generation", "check_resumable", "check_inputs_unchanged",
-           "changes_since", "current_inputs",
+           "changes_since",
            "skipped_without_spark", "mark_skipped", "new_run_id", "now"]
 
 
@@ -135,23 +131,6 @@ def _undetermined_hint(code: str) -> str:
             if code.startswith(UNDETERMINED) else "")
 
 
-def current_inputs(spark: SparkSession | None, plan: Plan, warehouse: str,
-                   ) -> dict[str, dict[str, Any]]:
-    """What each source would read now, as the ledger records it: a Delta table's id and
-    version, a file source's change token (None when its files are missing). Without
-    ``spark``, only what delta-rs and a local listing can tell (else ``ValueError``)."""
-    inputs: dict[str, dict[str, Any]] = {}
-    for source in plan.sources.values():
-        if source.format == "delta":
-            table_id, version = delta_identity(spark, table_path(warehouse, source.table))
-            inputs[source.name] = {"table_id": table_id, "version": version}
-        else:
-            path = landing_path(warehouse, source.path)
-            inputs[source.name] = {"version": None, "fingerprint": files_fingerprint(
-                spark, path) if _exists(spark, path) else None}
-    return inputs
-
-
 def changes_since(spark: SparkSession | None, plan: Plan, warehouse: str, run: RunRecord, *,
                   code: str, config: str) -> list[str]:
     """What differs from the succeeded ``run``, everything its result depends on: its code
@@ -169,17 +148,6 @@ def changes_since(spark: SparkSession | None, plan: Plan, warehouse: str, run: R
     changed += input_changes(run.data.get("inputs") or {},
                              current_inputs(spark, plan, warehouse))
     return changed
-
-
-def _exists(spark: SparkSession | None, path: str) -> bool:
-    local = local_path(path)
-    if local is None:
-        if spark is None:
-            raise ValueError(f"listing {path} needs Spark's file systems")
-        return path_exists(spark, path)
-    folder = Path(local)
-    return folder.is_file() or (folder.is_dir() and any(
-        not entry.name.startswith((".", "_")) for entry in folder.iterdir()))
 
 
 def now() -> dt.datetime:

@@ -47,11 +47,11 @@ from pipelines.core.execution.generations import (
     skipped_without_spark,
 )
 from pipelines.core.execution.publisher import Publisher
-from pipelines.core.execution.reuse import not_needed, reusable_stages
 from pipelines.core.execution.stage_executor import StageExecutor
 from pipelines.core.frames.sampling import Sample
 from pipelines.core.frames.sources import open_source
 from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.reuse import not_needed, reusable_stages
 from pipelines.core.planning.stage_fingerprint import stage_fingerprints
 from pipelines.core.records.fingerprint import (
     code_hash,

@@ -20,7 +20,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pipelines.core import faults
 from pipelines.core.config.settings import Settings
 from pipelines.core.declare.spec import Join
-from pipelines.core.delta.tables import path_exists
 from pipelines.core.errors import DiskFullError, QualityError
 from pipelines.core.execution import progress
 from pipelines.core.execution.failures import classify, with_retries, writing
@@ -30,11 +29,12 @@ from pipelines.core.frames.input_drift import explain_failed_check
 from pipelines.core.frames.stages import apply_stage
 from pipelines.core.layout import staging_path
 from pipelines.core.planning.plan import Plan
+from pipelines.core.planning.reuse import staged
 from pipelines.core.quality.gate import FLAGS, CheckResult, QualityGate, StageQuality
 from pipelines.core.records.results import StageResult
 from pipelines.core.salting import SAMPLE_SEED, SaltDecision, decide_salting
 
-__all__ = ["StageExecutor", "build_stage", "decide_stage_salting", "staged", "CACHE_LEVEL"]
+__all__ = ["StageExecutor", "build_stage", "decide_stage_salting", "CACHE_LEVEL"]
 
 # What DataFrame.cache() uses: Spark's columnar cache batches kept as they are. PySpark's
 # MEMORY_AND_DISK is the serialized level, which serializes every batch again when the cache
@@ -72,12 +72,6 @@ def build_stage(spark: SparkSession, settings: Settings, plan: Plan, stage: Any,
     out = apply_stage(stage, inputs, plan.params, pipeline=plan.name, hot=decision.hot,
                       broadcast=decision.broadcast)
     return out, decision
-
-
-def staged(spark: SparkSession, path: str) -> bool:
-    """Whether an earlier attempt finished writing this staging folder (Spark's job commit
-    writes ``_SUCCESS`` last; a write killed midway leaves files without it)."""
-    return path_exists(spark, f"{path}/_SUCCESS")
 
 
 class StageExecutor:

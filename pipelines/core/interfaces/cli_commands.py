@@ -45,9 +45,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.core.execution.reuse import reuse_preview
     from pipelines.core.planning.analysis import check_schemas
     from pipelines.core.planning.render import code_text, render_plan
+    from pipelines.core.planning.reuse import reuse_preview
     from pipelines.core.planning.stored_schemas import stored_schema_notes
     from pipelines.core.records.code_fingerprint import code_fingerprint
     from pipelines.core.records.ledger import Ledger

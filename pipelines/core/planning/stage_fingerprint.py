@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from pyspark.sql import SparkSession
+
+from pipelines.core.delta.tables import landing_path, path_exists, table_path
 from pipelines.core.planning.plan import Plan
 from pipelines.core.records.code_fingerprint import code_fingerprint, declaration_text
+from pipelines.core.records.fingerprint import delta_identity, files_fingerprint, local_path
 
-__all__ = ["stage_fingerprints"]
+__all__ = ["stage_fingerprints", "current_inputs"]
 
 
 def stage_fingerprints(plan: Plan, inputs: Mapping[str, Mapping[str, Any]], config: str,
@@ -44,3 +49,31 @@ def stage_fingerprints(plan: Plan, inputs: Mapping[str, Mapping[str, Any]], conf
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def current_inputs(spark: SparkSession | None, plan: Plan, warehouse: str,
+                   ) -> dict[str, dict[str, Any]]:
+    """What each source would read now, as the ledger records it: a Delta table's id and
+    version, a file source's change token (None when its files are missing). Without
+    ``spark``, only what delta-rs and a local listing can tell (else ``ValueError``)."""
+    inputs: dict[str, dict[str, Any]] = {}
+    for source in plan.sources.values():
+        if source.format == "delta":
+            table_id, version = delta_identity(spark, table_path(warehouse, source.table))
+            inputs[source.name] = {"table_id": table_id, "version": version}
+        else:
+            path = landing_path(warehouse, source.path)
+            inputs[source.name] = {"version": None, "fingerprint": files_fingerprint(
+                spark, path) if _exists(spark, path) else None}
+    return inputs
+
+
+def _exists(spark: SparkSession | None, path: str) -> bool:
+    local = local_path(path)
+    if local is None:
+        if spark is None:
+            raise ValueError(f"listing {path} needs Spark's file systems")
+        return path_exists(spark, path)
+    folder = Path(local)
+    return folder.is_file() or (folder.is_dir() and any(
+        not entry.name.startswith((".", "_")) for entry in folder.iterdir()))

@@ -11,15 +11,20 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from pipelines.core.config.settings import Settings
-from pipelines.core.execution.generations import current_inputs
-from pipelines.core.execution.stage_executor import staged
+from pipelines.core.delta.tables import path_exists
 from pipelines.core.layout import staging_root
 from pipelines.core.planning.plan import Plan
-from pipelines.core.planning.stage_fingerprint import stage_fingerprints
+from pipelines.core.planning.stage_fingerprint import current_inputs, stage_fingerprints
 from pipelines.core.records.fingerprint import config_hash
 from pipelines.core.records.ledger import RunRecord
 
-__all__ = ["reusable_stages", "reuse_preview", "not_needed"]
+__all__ = ["reusable_stages", "reuse_preview", "not_needed", "staged"]
+
+
+def staged(spark: SparkSession, path: str) -> bool:
+    """Whether an earlier attempt finished writing this staging folder (Spark's job commit
+    writes ``_SUCCESS`` last; a write killed midway leaves files without it)."""
+    return path_exists(spark, f"{path}/_SUCCESS")
 
 
 def reusable_stages(spark: SparkSession, warehouse: str, plan: Plan,
