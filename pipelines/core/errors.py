@@ -90,6 +90,16 @@ class PipelineError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
     kind: str = "failure"
+    # where it happened, from the fields given (None: not given); any other field given is
+    # an attribute too, and in ``fields`` and ``to_dict()``
+    pipeline: str | None = None
+    stage: str | None = None
+    sink: str | None = None
+    table: str | None = None
+    source: str | None = None
+    column: str | None = None
+    file: str | None = None
+    key: str | None = None
 
     def __init__(self, message: str, **fields: Any) -> None:
         self.message = redact(" ".join(str(message).split()))  # always one line
@@ -115,11 +125,6 @@ class PipelineError(Exception):
             "message": self.message,
             **{k: _jsonable(v) for k, v in self.fields.items()},
         }
-
-    def __getattr__(self, name: str) -> Any:  # absent optional fields read as None
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return None
 
 
 def _jsonable(value: Any) -> Any:
