@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 __all__ = [
     "Expectation",
@@ -32,7 +32,8 @@ __all__ = [
     "suite_file",
 ]
 
-SEVERITIES = ("warn", "drop", "fail")
+Severity = Literal["warn", "drop", "fail"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 ROW_LEVEL = ("not_null", "in_set", "between", "regex")
 
 GE_TYPES = {
@@ -53,7 +54,7 @@ GE_TYPES = {
 @dataclass(frozen=True)
 class Expectation:
     kind: str
-    severity: str = "fail"
+    severity: Severity = "fail"
     column: str | None = None
     columns: tuple[str, ...] = ()
     args: dict[str, Any] = field(default_factory=dict)
@@ -101,71 +102,72 @@ class Expectation:
         return ((self.column,) if self.column else ()) + tuple(self.columns)
 
 
-def _e(kind: str, severity: str, name: str | None, **kw: Any) -> Expectation:
+def _e(kind: str, severity: Severity, name: str | None, **kw: Any) -> Expectation:
     return Expectation(kind=kind, severity=severity, name=name or "", **kw)
 
 
-def not_null(column: str, *, severity: str = "fail", name: str | None = None,
+def not_null(column: str, *, severity: Severity = "fail", name: str | None = None,
              max_drop_share: float | None = None) -> Expectation:
     return _e("not_null", severity, name, column=column, max_drop_share=max_drop_share)
 
 
-def unique(column: str, *, severity: str = "fail", name: str | None = None) -> Expectation:
+def unique(column: str, *, severity: Severity = "fail", name: str | None = None) -> Expectation:
     return _e("unique", severity, name, column=column)
 
 
-def unique_together(columns: Sequence[str], *, severity: str = "fail",
+def unique_together(columns: Sequence[str], *, severity: Severity = "fail",
                     name: str | None = None) -> Expectation:
     return _e("unique_together", severity, name, columns=tuple(columns))
 
 
-def in_set(column: str, values: Sequence[Any], *, severity: str = "fail", name: str | None = None,
-           max_drop_share: float | None = None) -> Expectation:
+def in_set(column: str, values: Sequence[Any], *, severity: Severity = "fail",
+           name: str | None = None, max_drop_share: float | None = None) -> Expectation:
     return _e("in_set", severity, name, column=column, args={"values": list(values)},
               max_drop_share=max_drop_share)
 
 
-def between(column: str, min_value: Any = None, max_value: Any = None, *, severity: str = "fail",
-            name: str | None = None, max_drop_share: float | None = None) -> Expectation:
+def between(column: str, min_value: Any = None, max_value: Any = None, *,
+            severity: Severity = "fail", name: str | None = None,
+            max_drop_share: float | None = None) -> Expectation:
     return _e("between", severity, name, column=column,
               args={"min_value": min_value, "max_value": max_value}, max_drop_share=max_drop_share)
 
 
-def regex(column: str, pattern: str, *, severity: str = "fail", name: str | None = None,
+def regex(column: str, pattern: str, *, severity: Severity = "fail", name: str | None = None,
           max_drop_share: float | None = None) -> Expectation:
     return _e("regex", severity, name, column=column, args={"regex": pattern},
               max_drop_share=max_drop_share)
 
 
 def row_count_between(min_value: int | None = None, max_value: int | None = None, *,
-                      severity: str = "fail", name: str | None = None) -> Expectation:
+                      severity: Severity = "fail", name: str | None = None) -> Expectation:
     return _e("row_count_between", severity, name,
               args={"min_value": min_value, "max_value": max_value})
 
 
 def mean_between(column: str, min_value: float | None = None, max_value: float | None = None, *,
-                 severity: str = "fail", name: str | None = None) -> Expectation:
+                 severity: Severity = "fail", name: str | None = None) -> Expectation:
     return _e("mean_between", severity, name, column=column,
               args={"min_value": min_value, "max_value": max_value})
 
 
 def min_between(column: str, min_value: Any = None, max_value: Any = None, *,
-                severity: str = "fail", name: str | None = None) -> Expectation:
+                severity: Severity = "fail", name: str | None = None) -> Expectation:
     return _e("min_between", severity, name, column=column,
               args={"min_value": min_value, "max_value": max_value})
 
 
 def max_between(column: str, min_value: Any = None, max_value: Any = None, *,
-                severity: str = "fail", name: str | None = None) -> Expectation:
+                severity: Severity = "fail", name: str | None = None) -> Expectation:
     return _e("max_between", severity, name, column=column,
               args={"min_value": min_value, "max_value": max_value})
 
 
-def columns_exist(columns: Sequence[str], *, exact: bool = False, severity: str = "fail",
+def columns_exist(columns: Sequence[str], *, exact: bool = False, severity: Severity = "fail",
                   name: str | None = None) -> Expectation:
     return _e("columns_exist", severity, name, columns=tuple(columns), args={"exact_match": exact})
 
 
-def suite_file(path: str, *, severity: str = "fail", name: str | None = None) -> Expectation:
+def suite_file(path: str, *, severity: Severity = "fail", name: str | None = None) -> Expectation:
     """A full Great Expectations suite (JSON) for anything the compact forms do not cover."""
     return _e("suite", severity, name or f"suite:{path}", args={"path": path})

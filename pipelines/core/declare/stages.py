@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pipelines.core.declare._data import as_tuple, freeze, hot_key_tuples
 from pipelines.core.declare.aggregations import Agg
 
 __all__ = ["Map", "Reduce", "Join", "JOIN_TYPES"]
 
+Salt = Literal["auto", "off"] | int  # "auto": decided at run time; N: N salts
+Broadcast = Literal["auto", "right", "none"]
 JOIN_TYPES = ("inner", "left", "right", "full", "left_semi", "left_anti")
 
 
@@ -62,7 +64,7 @@ class Reduce:
     keys: Sequence[str]
     aggs: Sequence[Agg]
     _: KW_ONLY  # options are keyword-only
-    salt: str | int = "auto"
+    salt: Salt = "auto"
     hot_keys: Sequence[Any] = ()
     checks: Sequence[Any] = ()
     checkpoint: bool = False
@@ -119,9 +121,9 @@ class Join:
     right_on: Sequence[str] = ()
     condition: str = ""
     how: str = "inner"
-    salt: str | int = "auto"
+    salt: Salt = "auto"
     hot_keys: Sequence[Any] = ()
-    broadcast: str = "auto"  # "auto" | "right" | "none"
+    broadcast: Broadcast = "auto"
     checks: Sequence[Any] = ()
     checkpoint: bool = False
 
