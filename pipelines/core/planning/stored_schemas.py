@@ -151,7 +151,8 @@ def _delta_schema(path: str) -> StructType | None:
 def _source_found(source: Source, inputs: str, *, pipeline: str) -> Iterator[_Found]:
     if source.format == "delta":
         path = table_path(inputs, source.table)
-        if local_path(path) is None or not os.path.isdir(local_path(path) or ""):
+        local = local_path(path)
+        if local is None or not os.path.isdir(local):
             return  # a remote table, or none yet: the run reads it with Spark
         schema = _delta_schema(path)
         if schema is not None:
